@@ -1,0 +1,52 @@
+"""Sessions: ``docs`` builds the site, ``tests`` runs every test and doc example."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import nox
+
+# uv does not byte-compile by default and PYTHONDONTWRITEBYTECODE is set on our machines:
+# without this every Sphinx start recompiles its modules.
+os.environ.setdefault("UV_COMPILE_BYTECODE", "1")
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.sessions = ["tests", "docs", "lint"]
+
+ROOT = Path(__file__).parent
+DOCS = ROOT / "docs"
+BUILD = DOCS / "_build"
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Run the unit tests, the doc examples (Sybil) and the model's docstrings."""
+    session.install("-e", ".[test]")
+    session.run(
+        "pytest",
+        "--cov=spec",
+        "--cov-branch",
+        "--cov-report=term-missing:skip-covered",
+        *session.posargs,
+    )
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Build the design site into docs/_build/html with every warning an error."""
+    session.install("-e", ".[docs]")
+    shutil.rmtree(BUILD / "html", ignore_errors=True)
+    session.run(
+        "sphinx-build", "-W", "--keep-going", "-n", "-b", "html",
+        str(DOCS), str(BUILD / "html"), *session.posargs,
+    )
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff and mypy --strict over the model and the extension."""
+    session.install("-e", ".[lint,docs]")
+    session.run("ruff", "check", "spec", "sphinx_claims", "tests", "noxfile.py")
+    session.run("ruff", "format", "--check", "spec", "sphinx_claims")
+    session.run("mypy", "--strict", "spec", "sphinx_claims")

@@ -1,0 +1,381 @@
+"""Allocation and freeing with claims (``xen/common/page_alloc.c``).
+
+:func:`alloc_domheap_pages` follows the C path: :func:`alloc_heap_pages` runs the
+host-level claims check, :func:`get_free_buddy` picks the node (with the v7 node-level
+check) and the buddy, claims are redeemed in the same ``heap_lock`` region that lowers
+the free counters, and :func:`assign_pages` gives the pages to the domain, or frees them
+again (the redeemed claim is then lost). :func:`free_heap_pages` merges buddies and
+never gives claims back.
+"""
+
+from __future__ import annotations
+
+from .abi import ULONG_MAX, Page
+from .claims import (
+    domain_recall_node_claims,
+    domain_release_host_claims,
+    domain_release_node_claims,
+    unclaimed,
+)
+from .offline import reserve_offlined_page
+from .registry import c_function
+from .rules import rule
+from .state import Domain, HostState, domain_tot_pages
+
+_AHP = "alloc_heap_pages"
+_GFB = "get_free_buddy"
+
+ALLOC_ORDER_TOO_LARGE = rule(
+    "alloc-order-too-large",
+    "A request of an order above MAX_ORDER fails.",
+    effect="returns NULL",
+    function=_AHP,
+    source="[UP] alloc_heap_pages",
+)
+ALLOC_HOST_CHECK = rule(
+    "alloc-host-check",
+    "Claimed memory is unavailable to others: when unclaimed free memory is smaller than "
+    "the request, only a reference-counted request of a domain whose total claim covers "
+    "the whole request may proceed.",
+    effect="returns NULL",
+    function=_AHP,
+    source="[UP] alloc_heap_pages; [D3] protection.rst",
+    designs=frozenset({"upstream", "v7"}),
+)
+ALLOC_HOST_SHORTFALL = rule(
+    "alloc-host-shortfall",
+    "v6 host check: a reference-counted request of a domain passes when unclaimed free "
+    "memory plus the domain's own claims cover it, so a claim smaller than a large page "
+    "does not force smaller pages.",
+    effect="returns NULL",
+    function="claims_permit_request",
+    source="[V6] 5d1e06a0fc claims_permit_request; [D2] edge-cases.rst (Q1)",
+    designs=frozenset({"v6"}),
+)
+ALLOC_NODE_CHECK = rule(
+    "alloc-node-check",
+    "A node is skipped when its unclaimed free pages, plus the requesting domain's claim "
+    "on it for a reference-counted request, are fewer than the request; anonymous and "
+    "MEMF_no_refcount requests may use only unclaimed memory.",
+    effect="tries the next node",
+    function=_GFB,
+    source="[V7] get_free_buddy; [V6] claims_permit_request; [D3] protection.rst",
+)
+ALLOC_EXACT_NODE = rule(
+    "alloc-exact-node",
+    "An exact-node request for a node that cannot serve it fails without trying other nodes.",
+    effect="returns NULL",
+    function=_GFB,
+    source="[UP] get_free_buddy, memory.c propagate_node",
+)
+ALLOC_FALLBACK = rule(
+    "alloc-fallback",
+    "Without an exact node the allocator tries the requested node (or, with none, the node "
+    "after the domain's last allocation node), then the other nodes of the domain's node "
+    "affinity round robin, then once the online nodes outside it.",
+    effect="tries the next node",
+    function=_GFB,
+    source="[UP] get_free_buddy",
+)
+ALLOC_NO_MEMORY = rule(
+    "alloc-no-memory",
+    "A request that no allowed node can serve fails.",
+    effect="returns NULL",
+    function=_GFB,
+    source="[UP] get_free_buddy",
+)
+REDEEM_STEP_1 = rule(
+    "redeem-step-1",
+    "Redeeming, step 1: an allocation first uses the domain's claim on the node the pages "
+    "came from.",
+    effect="lowers the node claim",
+    function=_AHP,
+    source="[V7] alloc_heap_pages; [D3] redeeming.rst",
+    designs=frozenset({"v6", "v7"}),
+)
+REDEEM_STEP_2 = rule(
+    "redeem-step-2",
+    "Redeeming, step 2: the rest of the allocation uses the domain's host-wide claim.",
+    effect="lowers the host-wide claim",
+    function=_AHP,
+    source="[V7] alloc_heap_pages; [UP] 75d29d9b5e; [D3] redeeming.rst",
+)
+REDEEM_STEP_3 = rule(
+    "redeem-step-3",
+    "Redeeming, step 3: any rest uses the domain's claims on other nodes, lowest node "
+    "first, so that tot_pages plus outstanding_pages stays within max_pages.",
+    effect="lowers claims on other nodes",
+    function="domain_recall_node_claims",
+    source="[V7] alloc_heap_pages; [D3] redeeming.rst",
+    designs=frozenset({"v6", "v7"}),
+)
+ALLOC_LAST_NODE = rule(
+    "alloc-last-node",
+    "A successful allocation for a domain records its node as the domain's last "
+    "allocation node, even if assigning the pages then fails.",
+    effect="sets last_alloc_node",
+    function=_AHP,
+    source="[UP] alloc_heap_pages",
+)
+ASSIGN_DYING = rule(
+    "assign-dying",
+    "Pages cannot be assigned to a dying domain: they are freed and the claim they "
+    "redeemed is not given back.",
+    effect="returns NULL",
+    function="assign_pages",
+    source="[UP] assign_pages",
+)
+ASSIGN_MAX_PAGES = rule(
+    "assign-max-pages",
+    "A reference-counted allocation that would take domain_tot_pages past max_pages is "
+    "freed again; the claim it redeemed is lost.",
+    effect="returns NULL",
+    function="assign_pages",
+    source="[UP] assign_pages; [UPc] 75d29d9b5e",
+)
+ASSIGN_EXTRA = rule(
+    "assign-extra",
+    "MEMF_no_refcount pages of a domain count in tot_pages and extra_pages, so "
+    "domain_tot_pages and max_pages do not see them.",
+    effect="counts the pages as extra",
+    function="assign_pages",
+    source="[UP] assign_pages, alloc_domheap_pages",
+)
+FREE_NO_CLAIM_BACK = rule(
+    "free-no-claim-back",
+    "Freeing pages merges buddies and raises the free counters; claims are never given back.",
+    effect="raises free memory only",
+    function="free_heap_pages",
+    source="[UP] free_heap_pages, domain_adjust_tot_pages; [UPc] 3472783c26",
+)
+
+_PAGE_SRC = "[UP] page_alloc.c"
+
+
+def node_permits(h: HostState, node: int, request: int, d: Domain | None, use_claims: bool) -> bool:
+    """The node-level check: unclaimed pages of *node*, plus *d*'s claim on it."""
+    avail = unclaimed(h.node_avail_pages[node], h.claimed_pages[node])
+    if d is not None and use_claims:
+        avail = (avail + d.claims[node]) & ULONG_MAX
+    return avail >= request
+
+
+def host_permits(h: HostState, request: int, d: Domain | None, use_claims: bool) -> bool:
+    """The host-level check of the design in force (``alloc_heap_pages``)."""
+    if h.design.host_check == "shortfall":
+        free = unclaimed(h.total_avail_pages, h.outstanding_claims)
+        if request <= free:
+            return True
+        return d is not None and use_claims and request <= free + d.outstanding_pages
+    if h.outstanding_claims + request <= h.total_avail_pages:
+        return True
+    return d is not None and use_claims and d.outstanding_pages >= request
+
+
+def first_after(node: int, mask: list[int]) -> int:
+    """``cycle_node``: the first node of *mask* after *node*, wrapping around."""
+    return next((n for n in mask if n > node), mask[0])
+
+
+@c_function(
+    "get_free_buddy",
+    "static struct page_info *get_free_buddy(unsigned int zone_lo, unsigned int zone_hi, "
+    "unsigned int order, unsigned int memflags, const struct domain *d)",
+    "Choose the node and take a free buddy, honouring node claims.",
+    source="[UP] get_free_buddy; [V7] node check",
+)
+def get_free_buddy(
+    h: HostState,
+    order: int,
+    req_node: int | None,
+    exact_node: bool,
+    d: Domain | None,
+    use_claims: bool,
+) -> tuple[int, int] | None:
+    """Return ``(node, mfn)`` of a buddy of *order*, or None (``get_free_buddy``)."""
+    request = 1 << order
+    online = list(h.online_nodes)
+    nodemask = online
+    if d is not None:
+        nodemask = [n for n in online if n in d.node_affinity] or online
+    if req_node is not None:
+        node = req_node
+    elif d is not None:
+        node = first_after(d.last_alloc_node, nodemask)
+    else:
+        node = h.cpu_node
+    first, retried = node, False
+    while True:
+        heap = h.heaps[node] if node < len(h.heaps) else None
+        if heap is not None:
+            if not node_permits(h, node, request, d, use_claims):
+                h.fire(ALLOC_NODE_CHECK)
+            else:
+                mfn = heap.alloc(order)
+                if mfn is not None:
+                    return node, mfn
+        if exact_node and req_node is not None:
+            h.fire(ALLOC_EXACT_NODE)
+            return None
+        h.fire(ALLOC_FALLBACK)
+        if node not in nodemask:  # a requested first node may lie outside the mask
+            first = node = nodemask[0]
+            continue
+        node = first_after(node, nodemask)
+        if node == first:
+            if exact_node or retried:
+                return None
+            retried = True
+            nodemask = [n for n in online if n not in nodemask]
+            if not nodemask:
+                return None
+            first = node = nodemask[0]
+
+
+def redeem_claims(h: HostState, d: Domain, node: int, request: int) -> None:
+    """Redeem *d*'s claims for *request* pages taken from *node* (steps 1 to 3)."""
+    redeem = min(d.outstanding_pages, request)
+    released = domain_release_node_claims(h, d, node, redeem)
+    if released:
+        h.fire(REDEEM_STEP_1)
+    redeem -= released
+    if redeem:
+        released = domain_release_host_claims(h, d, redeem)
+        if released:
+            h.fire(REDEEM_STEP_2)
+        redeem -= released
+        if redeem:
+            domain_recall_node_claims(h, d, redeem)
+            h.fire(REDEEM_STEP_3)
+
+
+@c_function(
+    "alloc_heap_pages",
+    "static struct page_info *alloc_heap_pages(unsigned int zone_lo, unsigned int zone_hi, "
+    "unsigned int order, unsigned int memflags, struct domain *d)",
+    "Take a buddy from the heap: host check, node choice, redeeming, counters.",
+    source=_PAGE_SRC + "; [V7]",
+)
+def alloc_heap_pages(
+    h: HostState,
+    order: int,
+    node: int | None,
+    exact_node: bool,
+    d: Domain | None,
+    use_claims: bool,
+) -> Page | None:
+    """Allocate a buddy of *order* and account for it; no owner is assigned here."""
+    if order > h.max_order:
+        h.fire(ALLOC_ORDER_TOO_LARGE)
+        return None
+    request = 1 << order
+    if not host_permits(h, request, d, use_claims):
+        h.fire(ALLOC_HOST_SHORTFALL if h.design.host_check == "shortfall" else ALLOC_HOST_CHECK)
+        return None
+    found = get_free_buddy(h, order, node, exact_node, d, use_claims)
+    if found is None:
+        h.fire(ALLOC_NO_MEMORY)
+        return None
+    node, mfn = found
+    if d is not None and d.outstanding_pages and use_claims:
+        redeem_claims(h, d, node, request)
+    h.total_avail_pages -= request
+    h.node_avail_pages[node] -= request
+    if d is not None:
+        d.last_alloc_node = node
+        h.fire(ALLOC_LAST_NODE)
+    return Page(mfn, order, node)
+
+
+@c_function(
+    "assign_pages",
+    "int assign_pages(struct page_info *pg, unsigned int nr, struct domain *d, "
+    "unsigned int memflags)",
+    "Give allocated pages to a domain, within its max_pages.",
+    source=_PAGE_SRC,
+)
+def assign_pages(h: HostState, page: Page, d: Domain, no_refcount: bool) -> Page | None:
+    """Assign *page* to *d*; on failure free it and return None."""
+    nr = page.nr_pages
+    if d.is_dying:
+        h.fire(ASSIGN_DYING)
+    elif not no_refcount and domain_tot_pages(d) + nr > d.max_pages:
+        h.fire(ASSIGN_MAX_PAGES)
+    else:
+        owned = Page(page.mfn, page.order, page.node, d.domid, no_refcount)
+        d.tot_pages += nr
+        if no_refcount:
+            d.extra_pages += nr
+            h.fire(ASSIGN_EXTRA)
+        d.pages[owned.mfn] = owned
+        h.allocated[owned.mfn] = owned
+        return owned
+    free_heap_pages(h, page)
+    return None
+
+
+@c_function(
+    "alloc_domheap_pages",
+    "struct page_info *alloc_domheap_pages(struct domain *d, unsigned int order, "
+    "unsigned int memflags)",
+    "Allocate pages for a domain (or anonymously) and assign them.",
+    source=_PAGE_SRC,
+)
+def alloc_domheap_pages(
+    h: HostState,
+    d: Domain | None,
+    order: int,
+    node: int | None,
+    exact_node: bool,
+    no_refcount: bool,
+) -> Page | None:
+    """Allocate and assign a buddy: ``alloc_domheap_pages(d, order, memflags)``."""
+    use_claims = d is not None and not no_refcount
+    page = alloc_heap_pages(h, order, node, exact_node, d, use_claims)
+    if page is None:
+        return None
+    if d is None:
+        h.allocated[page.mfn] = page
+        return page
+    return assign_pages(h, page, d, no_refcount)
+
+
+@c_function(
+    "free_heap_pages",
+    "static void free_heap_pages(struct page_info *pg, unsigned int order, bool need_scrub)",
+    "Return a buddy to the heap, merging it; offline pending pages.",
+    source=_PAGE_SRC,
+)
+def free_heap_pages(h: HostState, page: Page) -> None:
+    """Put *page* back on its node's heap; offline the frames marked for it."""
+    heap = h.heaps[page.node]
+    assert heap is not None
+    request = page.nr_pages
+    pending = [p for p in h.offlining if page.mfn <= p < page.mfn + request]
+    for mfn in pending:
+        h.offlining.discard(mfn)
+        h.offlined.add(mfn)
+    h.total_avail_pages += request
+    h.node_avail_pages[page.node] += request
+    head = heap.free(page.mfn, page.order)
+    h.fire(FREE_NO_CLAIM_BACK)
+    if pending:
+        reserve_offlined_page(h, page.node, head)
+
+
+@c_function(
+    "free_domheap_pages",
+    "void free_domheap_pages(struct page_info *pg, unsigned int order)",
+    "Free a domain's (or anonymous) pages: drop them from the domain, then the heap.",
+    source=_PAGE_SRC,
+)
+def free_domheap_pages(h: HostState, page: Page) -> None:
+    """Free an allocated buddy: take it from its owner's counts, then free the heap pages."""
+    del h.allocated[page.mfn]
+    if page.owner is not None:
+        d = h.domains[page.owner]
+        del d.pages[page.mfn]
+        d.tot_pages -= page.nr_pages
+        if page.extra:
+            d.extra_pages -= page.nr_pages
+    free_heap_pages(h, page)

@@ -1,0 +1,317 @@
+"""The public face of the model: a :class:`Host` with Xen's hypercalls as methods.
+
+Each method checks its Python arguments first (a value the C ABI cannot carry is a
+``TypeError`` or ``ValueError`` naming the argument, and changes nothing), then runs the
+hypercall handler of :mod:`spec.hypercalls` as one atomic step, records the rules that
+decided it in :attr:`Host.last_rules`, and checks the invariants.
+
+>>> host = Host(nodes=[8, 8])
+>>> d = host.create_domain()
+>>> host.claim_memory(d, [ClaimEntry(4, 0), ClaimEntry(2, HOST)])
+0
+>>> host.outstanding_claims, d.claims[0], d.outstanding_pages
+(6, 4, 6)
+>>> host.last_rules
+('release-node-first', 'set-install')
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from functools import wraps
+from typing import Concatenate, ParamSpec, TypeVar, cast
+
+from . import hypercalls
+from .abi import (
+    MAX_NUMNODES_DEFAULT,
+    MAX_ORDER_DEFAULT,
+    UINT64_MAX,
+    UINT_MAX,
+    ClaimEntry,
+    Page,
+    Rc,
+    c_uint,
+)
+from .alloc import alloc_domheap_pages, free_domheap_pages
+from .designs import DEFAULT_DESIGN, Design, get_design
+from .invariants import InvariantViolation, violations
+from .state import Domain, HostState
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+DOMID_MAX = 0x7FEF  # the largest ordinary domid (DOMID_FIRST_RESERVED - 1)
+
+
+def public(method: Callable[Concatenate[Host, P], R]) -> Callable[Concatenate[Host, P], R]:
+    """Run *method* as one atomic model step: record its rules, check invariants."""
+
+    @wraps(method)
+    def step(self: Host, *args: P.args, **kwargs: P.kwargs) -> R:
+        self._fired = []
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            self.last_rules = tuple(self._fired)
+            if self.check_invariants:
+                found = violations(self)
+                if found:
+                    raise InvariantViolation(method.__name__, found)
+
+    return cast(Callable[Concatenate["Host", P], R], step)
+
+
+class Host(HostState):
+    """A Xen host with NUMA nodes, its page allocator and its claims.
+
+    :param nodes: pages per node; node *n* holds ``nodes[n]`` pages, MFNs laid out node
+        after node from 0. ``None`` stands for a node id that is not online.
+    :param design: a preset name (``"v7"``, ``"v6"``, ``"upstream"``) or a
+        :class:`~spec.designs.Design`.
+    :param max_numnodes: ``MAX_NUMNODES``; a claim set may hold this many plus one entries.
+    :param max_order: ``MAX_ORDER``, the largest buddy order.
+    :param cpu_node: the node of the CPU that runs allocations without a domain.
+    :param check_invariants: check the hard invariants after every public call and raise
+        :class:`~spec.invariants.InvariantViolation` if one does not hold.
+    :param free: the buddies ``(mfn, order)`` free at boot, as the test harnesses of Xen
+        lay them out; the other frames are in use by Xen. Default: every frame is free.
+    """
+
+    def __init__(
+        self,
+        nodes: Sequence[int | None],
+        design: str | Design = DEFAULT_DESIGN,
+        *,
+        max_numnodes: int = MAX_NUMNODES_DEFAULT,
+        max_order: int = MAX_ORDER_DEFAULT,
+        cpu_node: int = 0,
+        check_invariants: bool = True,
+        free: Iterable[tuple[int, int]] | None = None,
+    ) -> None:
+        c_uint(max_numnodes, "max_numnodes", 255)
+        c_uint(max_order, "max_order", 63)
+        sizes = _node_sizes(nodes, max_numnodes)
+        if not 0 <= c_uint(cpu_node, "cpu_node") < len(sizes) or sizes[cpu_node] is None:
+            raise ValueError(f"cpu_node={cpu_node} is not an online node")
+        buddies = None
+        if free is not None:
+            buddies = [
+                (c_uint(m, "free", UINT64_MAX), c_uint(o, "free", max_order)) for m, o in free
+            ]
+        super().__init__(sizes, get_design(design), max_numnodes, max_order, cpu_node, buddies)
+        self.check_invariants = _flag(check_invariants, "check_invariants")
+
+    def __repr__(self) -> str:
+        return (
+            f"<Host {self.design.name}: total_avail_pages={self.total_avail_pages} "
+            f"outstanding_claims={self.outstanding_claims} domains={len(self.domains)}>"
+        )
+
+    # --- argument checks ------------------------------------------------------------
+
+    def _domain(self, d: Domain | int, name: str = "d") -> Domain | None:
+        """Look up *d* (a Domain of this host or a domid); None for an unknown domid."""
+        if isinstance(d, Domain):
+            if self.domains.get(d.domid) is not d:
+                raise ValueError(f"{name}: domain {d.domid} is not a domain of this host")
+            return d
+        return self.domains.get(c_uint(d, name, 0xFFFF))
+
+    # --- domains --------------------------------------------------------------------
+
+    @public
+    def create_domain(
+        self, max_pages: int | None = None, node_affinity: Iterable[int] | None = None
+    ) -> Domain:
+        """Create a domain (domids 1, 2, ...) and return it.
+
+        :param max_pages: its ``max_pages``; None is unlimited (``UINT_MAX``).
+        :param node_affinity: the nodes it prefers; None is all nodes.
+        """
+        limit = UINT_MAX if max_pages is None else c_uint(max_pages, "max_pages")
+        if node_affinity is None:
+            affinity = frozenset(range(self.max_numnodes))
+        else:
+            affinity = frozenset(
+                c_uint(n, "node_affinity", self.max_numnodes - 1) for n in node_affinity
+            )
+            if not affinity:
+                raise ValueError("node_affinity must name at least one node")
+        if self.next_domid > DOMID_MAX:
+            raise ValueError("no domid left")
+        d = Domain(self.next_domid, limit, affinity, len(self.heaps))
+        self.domains[d.domid] = d
+        self.next_domid += 1
+        return d
+
+    @public
+    def set_max_pages(self, d: Domain | int, pages: int) -> Rc:
+        """``XEN_DOMCTL_max_mem``: set *d*'s ``max_pages`` (clamped to ``UINT_MAX``)."""
+        c_uint(pages, "pages", UINT64_MAX)
+        return hypercalls.max_mem(self, self._domain(d), pages)
+
+    @public
+    def destroy_domain(self, d: Domain | int) -> Rc:
+        """``domain_kill()``: release *d*'s claims, free its pages, leave it dying."""
+        return hypercalls.domain_kill(self, self._domain(d))
+
+    # --- claims ---------------------------------------------------------------------
+
+    @public
+    def claim_pages(
+        self, d: Domain | int, nr_pages: int, *, extent_order: int = 0, mem_flags: int = 0
+    ) -> Rc:
+        """``XENMEM_claim_pages``: a legacy claim for a total of *nr_pages* pages.
+
+        :param nr_pages: the target, ``nr_extents`` of ``struct xen_memory_reservation``.
+        :param extent_order: must be 0 (libxc sets it so).
+        :param mem_flags: must be 0; node bits are not supported by the legacy call.
+        """
+        c_uint(nr_pages, "nr_pages", UINT64_MAX)
+        c_uint(extent_order, "extent_order")
+        c_uint(mem_flags, "mem_flags")
+        return hypercalls.memory_op_claim_pages(
+            self, self._domain(d), nr_pages, extent_order, mem_flags
+        )
+
+    @public
+    def claim_memory(
+        self,
+        d: Domain | int,
+        entries: Sequence[ClaimEntry] | None,
+        nr_entries: int | None = None,
+    ) -> Rc:
+        """``XEN_DOMCTL_claim_memory``, mode SET: install the claim set *entries*.
+
+        :param entries: the claim set; None models a NULL guest handle.
+        :param nr_entries: the count passed to Xen; default ``len(entries)``. A count
+            larger than the list models reading past the buffer.
+        """
+        nr = self._nr_entries(entries, nr_entries)
+        rc, _, _ = hypercalls.claim_memory(
+            self, self._domain(d), self.design.mode_values[0], entries, nr
+        )
+        return rc
+
+    @public
+    def get_claims(
+        self, d: Domain | int, nr_entries: int, *, null_handle: bool = False
+    ) -> tuple[Rc, int, list[ClaimEntry]]:
+        """``XEN_DOMCTL_claim_memory``, mode GET: return ``(rc, nr_entries, entries)``.
+
+        :param nr_entries: the room in the caller's buffer, in entries.
+        :param null_handle: pass a NULL buffer (``nr_entries=0`` then asks for the count).
+        """
+        c_uint(nr_entries, "nr_entries")
+        buffer = None if _flag(null_handle, "null_handle") else [ClaimEntry(0, 0)] * nr_entries
+        return hypercalls.claim_memory(
+            self, self._domain(d), self.design.mode_values[1], buffer, nr_entries
+        )
+
+    @public
+    def domctl_claim_memory(
+        self,
+        d: Domain | int,
+        mode: int,
+        claim_set: Sequence[ClaimEntry] | None,
+        nr_entries: int,
+    ) -> tuple[Rc, int, list[ClaimEntry]]:
+        """``XEN_DOMCTL_claim_memory`` with every field of the domctl given.
+
+        :param mode: the ``mode`` field (v6: ``pad``).
+        :param claim_set: the guest buffer: entries for SET, room for GET, None for NULL.
+        :param nr_entries: the ``nr_entries`` field.
+        :returns: ``(rc, nr_entries as Xen leaves it, entries copied out by GET)``.
+        """
+        c_uint(mode, "mode")
+        nr = self._nr_entries(claim_set, nr_entries)
+        return hypercalls.claim_memory(self, self._domain(d), mode, claim_set, nr)
+
+    @staticmethod
+    def _nr_entries(entries: Sequence[ClaimEntry] | None, nr_entries: int | None) -> int:
+        if entries is not None:
+            if isinstance(entries, (str, bytes)) or not isinstance(entries, Sequence):
+                raise TypeError("entries must be a sequence of ClaimEntry or None")
+            for entry in entries:
+                if not isinstance(entry, ClaimEntry):
+                    raise TypeError(f"entries must hold ClaimEntry, not {type(entry).__name__}")
+        if nr_entries is None:
+            return len(entries) if entries is not None else 0
+        return c_uint(nr_entries, "nr_entries")
+
+    # --- memory ---------------------------------------------------------------------
+
+    @public
+    def alloc_domheap_pages(
+        self,
+        d: Domain | int | None,
+        order: int = 0,
+        node: int | None = None,
+        exact_node: bool = False,
+        no_refcount: bool = False,
+    ) -> Page | None:
+        """Allocate ``2**order`` pages for *d* (None: anonymous); None when it fails.
+
+        :param node: the node asked for (``MEMF_node``), or None.
+        :param exact_node: ``MEMF_exact_node``: no fallback to other nodes.
+        :param no_refcount: ``MEMF_no_refcount``: the pages may not use claims and do not
+            count against ``max_pages``.
+        """
+        c_uint(order, "order")
+        if node is not None and c_uint(node, "node") >= self.max_numnodes:
+            raise ValueError(f"node={node} is not below MAX_NUMNODES={self.max_numnodes}")
+        domain = None if d is None else self._domain(d)
+        if d is not None and domain is None:
+            raise ValueError(f"d={d} names no domain")
+        return alloc_domheap_pages(
+            self,
+            domain,
+            order,
+            node,
+            _flag(exact_node, "exact_node"),
+            _flag(no_refcount, "no_refcount"),
+        )
+
+    @public
+    def free_domheap_pages(self, page: Page) -> None:
+        """Free a buddy that :meth:`alloc_domheap_pages` returned."""
+        if not isinstance(page, Page):
+            raise TypeError(f"page must be a Page, not {type(page).__name__}")
+        if self.allocated.get(page.mfn) != page:
+            raise ValueError(f"page={page} is not allocated on this host")
+        free_domheap_pages(self, page)
+
+    @public
+    def offline_page(self, mfn: int) -> tuple[Rc, int]:
+        """``XEN_SYSCTL_page_offline_op`` offline: return ``(rc, status)``."""
+        return hypercalls.offline_page(self, c_uint(mfn, "mfn", UINT64_MAX))
+
+    @public
+    def online_page(self, mfn: int) -> Rc:
+        """``XEN_SYSCTL_page_offline_op`` online: return rc."""
+        return hypercalls.online_page(self, c_uint(mfn, "mfn", UINT64_MAX))
+
+    def physinfo(self) -> tuple[int, int]:
+        """``XEN_SYSCTL_physinfo``: ``(free_pages, outstanding_pages)``."""
+        return self.total_avail_pages, self.outstanding_claims
+
+    def violations(self, *, soft: bool = False) -> list[tuple[str, str]]:
+        """The invariants that do not hold now (``soft=True``: the soft ones)."""
+        return violations(self, soft=soft)
+
+
+def _flag(value: object, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be a bool, not {type(value).__name__}")
+    return value
+
+
+def _node_sizes(nodes: Sequence[int | None], max_numnodes: int) -> list[int | None]:
+    if isinstance(nodes, (str, bytes)) or not isinstance(nodes, Sequence):
+        raise TypeError("nodes must be a sequence of page counts")
+    if not 1 <= len(nodes) <= max_numnodes:
+        raise ValueError(f"nodes must list 1 to MAX_NUMNODES={max_numnodes} nodes")
+    sizes = [None if n is None else c_uint(n, "nodes", UINT64_MAX >> 12) for n in nodes]
+    if all(size is None for size in sizes):
+        raise ValueError("nodes must have at least one online node")
+    return sizes

@@ -1,0 +1,118 @@
+"""Registry of the C names the model stands for.
+
+Every model function that mirrors a Xen function, and every model attribute that mirrors
+a Xen variable, field, macro or structure, is registered with its C name, its former
+names in earlier series and the series that gave it its current name. The documentation
+renders the API rename table and the C declarations from here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Final, Literal, TypeVar
+
+Kind = Literal["function", "macro", "struct", "member", "var", "type"]
+
+
+@dataclass(frozen=True, slots=True)
+class Former:
+    """A former name: *name* was used up to *until*, and *renamed_in* replaced it."""
+
+    name: str
+    until: str
+    renamed_in: str
+
+
+@dataclass(frozen=True, slots=True)
+class CName:
+    """A C name the model implements.
+
+    :param name: the C name in the newest modelled series.
+    :param kind: ``function``, ``macro``, ``struct``, ``member``, ``var`` or ``type``.
+    :param declaration: the C declaration (prototype, ``type name``, macro value).
+    :param summary: one sentence on what it is.
+    :param since: the series that introduced the name (``upstream`` if older).
+    :param formers: former names, oldest first.
+    :param model: the dotted Python name of the model object that stands for it.
+    :param source: where the facts come from (tags of the behavioural model).
+    """
+
+    name: str
+    kind: Kind
+    declaration: str
+    summary: str
+    since: str
+    formers: tuple[Former, ...]
+    model: str
+    source: str
+
+
+C_NAMES: Final[dict[str, CName]] = {}
+"""Every registered C name, in registration order."""
+
+F = TypeVar("F", bound=Callable[..., object])
+
+
+def register(
+    name: str,
+    kind: Kind,
+    declaration: str,
+    summary: str,
+    *,
+    model: str,
+    source: str,
+    since: str = "upstream",
+    formers: tuple[Former, ...] = (),
+) -> CName:
+    """Register one C name; a name may be registered only once.
+
+    :raises ValueError: *name* is already registered.
+    """
+    if name in C_NAMES:
+        raise ValueError(f"name={name!r} is registered twice")
+    entry = CName(name, kind, declaration, summary, since, formers, model, source)
+    C_NAMES[name] = entry
+    return entry
+
+
+def c_function(
+    name: str,
+    declaration: str,
+    summary: str,
+    *,
+    source: str,
+    since: str = "upstream",
+    formers: tuple[Former, ...] = (),
+) -> Callable[[F], F]:
+    """Decorate a model function that stands for the C function *name*."""
+
+    def decorate(function: F) -> F:
+        register(
+            name,
+            "function",
+            declaration,
+            summary,
+            model=f"{function.__module__}.{function.__qualname__}",
+            source=source,
+            since=since,
+            formers=formers,
+        )
+        return function
+
+    return decorate
+
+
+def renames() -> list[tuple[str, str, str]]:
+    """Return the rename table: ``(former name, current name, series)`` rows.
+
+    >>> ("deduct_node_claims", "domain_release_node_claims", "v7") in renames()
+    True
+    """
+    import spec  # noqa: F401  (registers every model module)
+
+    return [
+        (former.name, entry.name, former.renamed_in)
+        for entry in C_NAMES.values()
+        for former in entry.formers
+    ]

@@ -1,0 +1,1 @@
+"""Sphinx extension that renders the claims design from the reference model :mod:`spec`."""
