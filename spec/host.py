@@ -5,6 +5,7 @@ Each method checks its Python arguments first (a value the C ABI cannot carry is
 hypercall handler of :mod:`spec.hypercalls` as one atomic step, records the rules that
 decided it in :attr:`Host.last_rules`, and checks the invariants.
 
+>>> from spec import HOST
 >>> host = Host(nodes=[8, 8])
 >>> d = host.create_domain()
 >>> host.claim_memory(d, [ClaimEntry(4, 0), ClaimEntry(2, HOST)])
