@@ -279,6 +279,7 @@ def alloc_heap_pages(
     node, mfn = found
     if d is not None and d.outstanding_pages and use_claims:
         redeem_claims(h, d, node, request)
+    h.touch_node(node)
     h.total_avail_pages -= request
     h.node_avail_pages[node] -= request
     if d is not None:
@@ -303,6 +304,7 @@ def assign_pages(h: HostState, page: Page, d: Domain, no_refcount: bool) -> Page
         h.fire(ASSIGN_MAX_PAGES)
     else:
         owned = Page(page.mfn, page.order, page.node, d.domid, no_refcount)
+        h.touch_domain(d)
         d.tot_pages += nr
         if no_refcount:
             d.extra_pages += nr
@@ -355,6 +357,7 @@ def free_heap_pages(h: HostState, page: Page) -> None:
     for mfn in pending:
         h.offlining.discard(mfn)
         h.offlined.add(mfn)
+    h.touch_node(page.node)
     h.total_avail_pages += request
     h.node_avail_pages[page.node] += request
     head = heap.free(page.mfn, page.order)
@@ -374,6 +377,7 @@ def free_domheap_pages(h: HostState, page: Page) -> None:
     del h.allocated[page.mfn]
     if page.owner is not None:
         d = h.domains[page.owner]
+        h.touch_domain(d)
         del d.pages[page.mfn]
         d.tot_pages -= page.nr_pages
         if page.extra:

@@ -218,6 +218,7 @@ _RELEASE_SRC = "[V7] page_alloc.c; [V7-0] rename table"
 def domain_release_host_claims(h: HostState, d: Domain, release: int) -> int:
     """Release up to *release* pages of *d*'s host-wide claim and return how many."""
     release = min(release, d.outstanding_pages - d.node_claims)
+    h.touch_domain(d)
     d.outstanding_pages -= release
     h.outstanding_claims -= release
     return release
@@ -236,6 +237,8 @@ def domain_release_node_claims(h: HostState, d: Domain, node: int, release: int)
     """Release up to *release* pages of *d*'s claim on *node* and return how many."""
     release = min(release, d.claims[node])
     if release:
+        h.touch_domain(d)
+        h.touch_node(node)
         d.claims[node] -= release
         d.node_claims -= release
         d.outstanding_pages -= release
@@ -342,11 +345,13 @@ def domain_set_claim_entries(h: HostState, d: Domain, claim_set: Sequence[ClaimE
 
     # Phase 3: release the old claims. Phase 4: totals. Phase 5: per node.
     release_all_claims(h, d)
+    h.touch_domain(d)
     d.node_claims = node_requests
     d.outstanding_pages = host_requests + node_requests
     h.outstanding_claims += d.outstanding_pages
     for entry in claim_set:
         if entry.target < h.max_numnodes:
+            h.touch_node(entry.target)
             d.claims[entry.target] = entry.pages
             h.claimed_pages[entry.target] += entry.pages
     h.fire(SET_INSTALL)
@@ -373,6 +378,7 @@ def domain_set_outstanding_pages(h: HostState, d: Domain, pages: int) -> Rc:
     claim = pages - tot_pages
     if claim > unclaimed(h.total_avail_pages, h.outstanding_claims):
         return h.fire(LEGACY_NOMEM)
+    h.touch_domain(d)
     d.outstanding_pages = claim
     h.outstanding_claims += claim
     h.fire(LEGACY_INSTALL)

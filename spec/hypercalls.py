@@ -327,6 +327,7 @@ def max_mem(h: HostState, d: Domain | None, pages: int) -> Rc:
     """``XEN_DOMCTL_max_mem``: set ``max_pages`` (the C handler takes KiB)."""
     if d is None:
         return h.fire(DOMCTL_UNKNOWN_DOMAIN)
+    h.touch_domain(d)
     d.max_pages = min(pages, UINT_MAX)
     return h.fire(MAXMEM_SET)
 
@@ -347,6 +348,7 @@ def domain_kill(h: HostState, d: Domain | None) -> Rc:
         return h.fire(DOMCTL_UNKNOWN_DOMAIN)
     if d.is_dying:
         return h.fire(KILL_AGAIN)
+    h.touch_domain(d)
     d.is_dying = True
     domain_set_outstanding_pages(h, d, 0)
     for page in list(d.pages.values()):

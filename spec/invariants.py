@@ -13,10 +13,38 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Final, Literal
 
-from .state import HostState, domain_tot_pages
+from .state import Domain, HostState, domain_tot_pages
 
 Scope = Literal["host", "node", "domain"]
-Check = Callable[[HostState], Iterator[str]]
+
+
+@dataclass(frozen=True, slots=True)
+class View:
+    """What a check looks at: the whole host, or only what the last call touched.
+
+    A scoped view checks the touched domains and nodes, and the sum invariants by
+    comparing each sum's change with the change of its parts, so its cost does not grow
+    with the number of domains. It relies on the operations reporting what they touch
+    (``HostState.touch_domain`` and ``touch_node``); tests compare it with full checks.
+    """
+
+    h: HostState
+    domains: list[Domain]
+    nodes: list[int]
+    scoped: bool
+
+    @classmethod
+    def full(cls, h: HostState) -> View:
+        """Every domain and node."""
+        return cls(h, list(h.domains.values()), list(range(len(h.heaps))), False)
+
+    @classmethod
+    def touched(cls, h: HostState) -> View:
+        """The domains and nodes the last call touched."""
+        return cls(h, [h.domains[i] for i in h.before_domains], sorted(h.before_nodes), True)
+
+
+Check = Callable[[View], Iterator[str]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,8 +118,9 @@ def invariant(
     counters=("host.outstanding_claims", "host.total_avail_pages"),
     source="[D3] accounting.rst; [V7] ASSERTs",
 )
-def check_global(h: HostState) -> Iterator[str]:
+def check_global(v: View) -> Iterator[str]:
     """``inv-global``."""
+    h = v.h
     if h.outstanding_claims > h.total_avail_pages:
         yield f"outstanding_claims={h.outstanding_claims} > total_avail_pages={h.total_avail_pages}"
 
@@ -105,11 +134,15 @@ def check_global(h: HostState) -> Iterator[str]:
     counters=("node.claimed_pages", "node.node_avail_pages"),
     source="[D3] accounting.rst; [V7] ASSERTs in get_free_buddy",
 )
-def check_node(h: HostState) -> Iterator[str]:
+def check_node(v: View) -> Iterator[str]:
     """``inv-node``."""
-    for n, claimed in enumerate(h.claimed_pages):
-        if claimed > h.node_avail_pages[n]:
-            yield f"claimed_pages[{n}]={claimed} > node_avail_pages[{n}]={h.node_avail_pages[n]}"
+    h = v.h
+    for n in v.nodes:
+        if h.claimed_pages[n] > h.node_avail_pages[n]:
+            yield (
+                f"claimed_pages[{n}]={h.claimed_pages[n]} > "
+                f"node_avail_pages[{n}]={h.node_avail_pages[n]}"
+            )
 
 
 @invariant(
@@ -121,9 +154,17 @@ def check_node(h: HostState) -> Iterator[str]:
     counters=("host.outstanding_claims", "domain.outstanding_pages"),
     source="[D3] accounting.rst",
 )
-def check_sum_domains(h: HostState) -> Iterator[str]:
+def check_sum_domains(v: View) -> Iterator[str]:
     """``inv-sum-domains``."""
-    total = sum(d.outstanding_pages for d in h.domains.values())
+    h = v.h
+    if v.scoped:  # the sum changed by as much as its touched parts
+        before, _ = h.before_host
+        change = sum(d.outstanding_pages - h.before_domains[d.domid][0] for d in v.domains)
+        if h.outstanding_claims - before != change:
+            moved = h.outstanding_claims - before
+            yield f"outstanding_claims changed by {moved}, domains by {change}"
+        return
+    total = sum(d.outstanding_pages for d in v.domains)
     if h.outstanding_claims != total:
         yield f"outstanding_claims={h.outstanding_claims} != Σ outstanding_pages={total}"
 
@@ -137,12 +178,19 @@ def check_sum_domains(h: HostState) -> Iterator[str]:
     counters=("node.claimed_pages", "domain.claims"),
     source="[D3] accounting.rst Table 1",
 )
-def check_sum_node(h: HostState) -> Iterator[str]:
+def check_sum_node(v: View) -> Iterator[str]:
     """``inv-sum-node``."""
-    for n, claimed in enumerate(h.claimed_pages):
-        total = sum(d.claims[n] for d in h.domains.values())
-        if claimed != total:
-            yield f"claimed_pages[{n}]={claimed} != Σ claims[{n}]={total}"
+    h = v.h
+    for n in v.nodes:
+        if v.scoped:
+            change = sum(d.claims[n] - h.before_domains[d.domid][1][n] for d in v.domains)
+            moved = h.claimed_pages[n] - h.before_nodes[n][0]
+            if moved != change:
+                yield f"claimed_pages[{n}] changed by {moved}, domains' claims[{n}] by {change}"
+            continue
+        total = sum(d.claims[n] for d in v.domains)
+        if h.claimed_pages[n] != total:
+            yield f"claimed_pages[{n}]={h.claimed_pages[n]} != Σ claims[{n}]={total}"
 
 
 @invariant(
@@ -154,9 +202,9 @@ def check_sum_node(h: HostState) -> Iterator[str]:
     counters=("domain.node_claims", "domain.claims"),
     source="[D3] accounting.rst Table 1; [V7]",
 )
-def check_dom_node(h: HostState) -> Iterator[str]:
+def check_dom_node(v: View) -> Iterator[str]:
     """``inv-dom-node``."""
-    for d in h.domains.values():
+    for d in v.domains:
         if d.node_claims != sum(d.claims):
             yield f"domain {d.domid}: node_claims={d.node_claims} != Σ claims={sum(d.claims)}"
 
@@ -170,9 +218,9 @@ def check_dom_node(h: HostState) -> Iterator[str]:
     counters=("domain.outstanding_pages", "domain.node_claims"),
     source="[V7] ASSERTs in domain_release_host_claims, domain_get_claim_entries",
 )
-def check_dom_total(h: HostState) -> Iterator[str]:
+def check_dom_total(v: View) -> Iterator[str]:
     """``inv-dom-total``."""
-    for d in h.domains.values():
+    for d in v.domains:
         if d.outstanding_pages < d.node_claims:
             yield (
                 f"domain {d.domid}: outstanding_pages={d.outstanding_pages} "
@@ -190,14 +238,21 @@ def check_dom_total(h: HostState) -> Iterator[str]:
     counters=("host.total_avail_pages", "node.node_avail_pages", "node.avail"),
     source="[D3] accounting.rst; [V7-1]",
 )
-def check_avail(h: HostState) -> Iterator[str]:
+def check_avail(v: View) -> Iterator[str]:
     """``inv-avail``."""
-    if h.total_avail_pages != sum(h.node_avail_pages):
+    h = v.h
+    if v.scoped:
+        _, before = h.before_host
+        change = sum(h.node_avail_pages[n] - h.before_nodes[n][1] for n in v.nodes)
+        if h.total_avail_pages - before != change:
+            yield f"total_avail_pages changed by {h.total_avail_pages - before}, nodes by {change}"
+    elif h.total_avail_pages != sum(h.node_avail_pages):
         yield (
             f"total_avail_pages={h.total_avail_pages} != Σ node_avail_pages="
             f"{sum(h.node_avail_pages)}"
         )
-    for n, heap in enumerate(h.heaps):
+    for n in v.nodes:
+        heap = h.heaps[n]
         free = heap.free_pages if heap is not None else 0
         if h.node_avail_pages[n] != free:
             yield f"node_avail_pages[{n}]={h.node_avail_pages[n]} != heap free pages={free}"
@@ -212,11 +267,11 @@ def check_avail(h: HostState) -> Iterator[str]:
     counters=("domain.claims",),
     source="[V7] ENOENT check; [V8] RNC-1",
 )
-def check_online(h: HostState) -> Iterator[str]:
+def check_online(v: View) -> Iterator[str]:
     """``inv-online``."""
-    for d in h.domains.values():
+    for d in v.domains:
         for n, claim in enumerate(d.claims):
-            if claim and not h.node_online[n]:
+            if claim and not v.h.node_online[n]:
                 yield f"domain {d.domid}: claims[{n}]={claim} on a node that is not online"
 
 
@@ -231,9 +286,9 @@ def check_online(h: HostState) -> Iterator[str]:
     source="[D3] accounting.rst, redeeming.rst; [NT3] TCCH",
     soft=True,
 )
-def check_maxpages(h: HostState) -> Iterator[str]:
+def check_maxpages(v: View) -> Iterator[str]:
     """``inv-maxpages``."""
-    for d in h.domains.values():
+    for d in v.domains:
         if domain_tot_pages(d) + d.outstanding_pages > d.max_pages:
             yield (
                 f"domain {d.domid}: domain_tot_pages={domain_tot_pages(d)} + "
@@ -251,9 +306,13 @@ def check_maxpages(h: HostState) -> Iterator[str]:
     source="[V8] 71197995828 (follows from inv-global, inv-sum-domains, inv-sum-node)",
     derived=True,
 )
-def check_host_satisfiable(h: HostState) -> Iterator[str]:
+def check_host_satisfiable(v: View) -> Iterator[str]:
     """``inv-host-satisfiable``."""
-    host_wide = sum(d.outstanding_pages - d.node_claims for d in h.domains.values())
+    h = v.h
+    if v.scoped:  # the sums hold, so the host-wide claims are the rest of the total
+        host_wide = h.outstanding_claims - sum(h.claimed_pages)
+    else:
+        host_wide = sum(d.outstanding_pages - d.node_claims for d in v.domains)
     room = h.total_avail_pages - sum(h.claimed_pages)
     if host_wide > room:
         yield f"Σ host-wide claims={host_wide} > free pages left by node claims={room}"
@@ -270,22 +329,25 @@ def check_host_satisfiable(h: HostState) -> Iterator[str]:
     source="claims-model.md 2.4 item 11, Q7",
     derived=True,
 )
-def check_total_covers_nodes(h: HostState) -> Iterator[str]:
+def check_total_covers_nodes(v: View) -> Iterator[str]:
     """``inv-total-covers-nodes``."""
+    h = v.h
     if h.outstanding_claims < sum(h.claimed_pages):
         yield f"outstanding_claims={h.outstanding_claims} < Σ claimed_pages={sum(h.claimed_pages)}"
 
 
-def violations(h: HostState, *, soft: bool = False) -> list[tuple[str, str]]:
+def violations(h: HostState, *, soft: bool = False, scoped: bool = False) -> list[tuple[str, str]]:
     """Return ``(label, message)`` for every invariant that does not hold.
 
     :param soft: check the soft invariants (``inv-maxpages``) instead of the hard ones.
+    :param scoped: check only what the last public call touched (see :class:`View`).
     """
+    view = View.touched(h) if scoped else View.full(h)
     return [
         (inv.label, message)
         for inv in INVARIANTS.values()
         if inv.soft == soft
-        for message in inv.check(h)
+        for message in inv.check(view)
     ]
 
 

@@ -55,6 +55,7 @@ def reserve_offlined_page(h: HostState, node: int, head: int) -> int:
     heap = h.heaps[node]
     assert heap is not None
     count = heap.reserve(head, h.offlined)
+    h.touch_node(node)
     h.total_avail_pages -= count
     h.node_avail_pages[node] -= count
     h.fire(OFFLINE_RESERVE)
