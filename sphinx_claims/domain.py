@@ -1,0 +1,254 @@
+"""The ``claims`` domain: where rules and invariants are rendered, what pages cite, and
+the coverage check between the model and the prose.
+
+Cross-document data lives here, keyed by document, so that it is purged when a document
+is re-read (:meth:`ClaimsDomain.clear_doc`) and merged after a parallel read
+(:meth:`ClaimsDomain.merge_domaindata`). Every rendering is kept, even a duplicate, so
+that the coverage check can report it; the first one in ``(docname, line)`` order is
+the target, so a parallel build resolves exactly like a serial one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Set
+from typing import TYPE_CHECKING, Any, ClassVar, Final, cast
+
+from docutils import nodes
+from sphinx import addnodes
+from sphinx.domains import Domain, ObjType
+from sphinx.roles import XRefRole
+from sphinx.util.nodes import make_refnode
+
+from . import model
+from .util import COVERAGE, WARNING_TYPE, logger
+
+if TYPE_CHECKING:
+    from sphinx.builders import Builder
+    from sphinx.environment import BuildEnvironment
+    from sphinx.util.typing import RoleFunction
+
+Rendering = tuple[str, int]
+"""``(docname, line)`` of one rendering."""
+Citation = tuple[str, str, int]
+"""``(objtype, target, line)`` of one citation by a role."""
+
+KINDS: Final = ("rule", "invariant", "c")
+"""The kinds of model objects whose renderings the domain records."""
+
+ROLE_KIND: Final = {"rule": "rule", "inv": "invariant"}
+
+
+class ClaimsXRefRole(XRefRole):
+    """``:claims:rule:`` and ``:claims:inv:``: a link to a rule or invariant by ID.
+
+    The citation is recorded (with its line) so the coverage check can report an ID the
+    model does not declare; an ID that is declared but rendered on no page gives a
+    warning even without ``-n``.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(innernodeclass=nodes.literal, warn_dangling=True)
+
+    def result_nodes(
+        self,
+        document: nodes.document,
+        env: BuildEnvironment,
+        node: nodes.Element,
+        is_ref: bool,
+    ) -> tuple[list[nodes.Node], list[nodes.system_message]]:
+        domain = cast("ClaimsDomain", env.get_domain("claims"))
+        domain.note_citation(env.docname, self.reftype, node["reftarget"], self.lineno)
+        return [node], []
+
+
+class ClaimsDomain(Domain):
+    """Rules (``claims:rule``) and invariants (``claims:inv``) of the claims design."""
+
+    name = "claims"
+    label = "Claims"
+    object_types: ClassVar[dict[str, ObjType]] = {
+        "rule": ObjType("rule", "rule"),
+        "invariant": ObjType("invariant", "inv"),
+    }
+    roles: ClassVar[dict[str, RoleFunction | XRefRole]] = {
+        "rule": ClaimsXRefRole(),
+        "inv": ClaimsXRefRole(),
+    }
+    initial_data: ClassVar[dict[str, Any]] = {
+        "rule": {},  # id -> [(docname, line)]
+        "invariant": {},  # label -> [(docname, line)]
+        "c": {},  # C name -> [(docname, line)]
+        "citations": {},  # docname -> [(objtype, target, line)]
+    }
+    data_version = 1
+
+    # --- recording ------------------------------------------------------------------
+
+    def renderings(self, kind: str) -> dict[str, list[Rendering]]:
+        """Every rendering of each object of *kind*, by name."""
+        return cast("dict[str, list[Rendering]]", self.data[kind])
+
+    @property
+    def citations(self) -> dict[str, list[Citation]]:
+        """Every citation by a role, by citing document."""
+        return cast("dict[str, list[Citation]]", self.data["citations"])
+
+    def note_rendering(self, kind: str, name: str, docname: str, line: int) -> None:
+        """Record that *docname* renders the object *name* of *kind* at *line*."""
+        self.renderings(kind).setdefault(name, []).append((docname, line))
+
+    def note_citation(self, docname: str, role: str, target: str, line: int) -> None:
+        """Record that *docname* cites *target* with the role *role* at *line*."""
+        self.citations.setdefault(docname, []).append((role, target, line))
+
+    def target(self, kind: str, name: str) -> Rendering | None:
+        """The rendering a reference to *name* goes to: the first in document order."""
+        found = self.renderings(kind).get(name)
+        return min(found) if found else None
+
+    # --- purge and merge ------------------------------------------------------------
+
+    def clear_doc(self, docname: str) -> None:
+        for kind in KINDS:
+            table = self.renderings(kind)
+            for name in list(table):
+                kept = [r for r in table[name] if r[0] != docname]
+                if kept:
+                    table[name] = kept
+                else:
+                    del table[name]
+        self.citations.pop(docname, None)
+
+    def merge_domaindata(self, docnames: Set[str], otherdata: dict[str, Any]) -> None:
+        for kind in KINDS:
+            table = self.renderings(kind)
+            other = cast("dict[str, list[Rendering]]", otherdata[kind])
+            for name, found in other.items():
+                mine = [r for r in found if r[0] in docnames]
+                if mine:
+                    table.setdefault(name, []).extend(mine)
+        others = cast("dict[str, list[Citation]]", otherdata["citations"])
+        for docname, cited in others.items():
+            if docname in docnames:
+                self.citations[docname] = list(cited)
+
+    # --- references and inventory ---------------------------------------------------
+
+    def resolve_xref(
+        self,
+        env: BuildEnvironment,
+        fromdocname: str,
+        builder: Builder,
+        typ: str,
+        target: str,
+        node: addnodes.pending_xref,
+        contnode: nodes.Element,
+    ) -> nodes.reference | None:
+        kind = ROLE_KIND.get(typ)
+        found = self.target(kind, target) if kind else None
+        if found is None:
+            return None
+        return make_refnode(builder, fromdocname, found[0], target, contnode, f"{kind} {target}")
+
+    def resolve_any_xref(
+        self,
+        env: BuildEnvironment,
+        fromdocname: str,
+        builder: Builder,
+        target: str,
+        node: addnodes.pending_xref,
+        contnode: nodes.Element,
+    ) -> list[tuple[str, nodes.reference]]:
+        results = []
+        for role, kind in ROLE_KIND.items():
+            found = self.target(kind, target)
+            if found is not None:
+                ref = make_refnode(builder, fromdocname, found[0], target, contnode, target)
+                results.append((f"claims:{role}", ref))
+        return results
+
+    def get_objects(self) -> Iterator[tuple[str, str, str, str, str, int]]:
+        for kind in ("rule", "invariant"):
+            for name in sorted(self.renderings(kind)):
+                found = self.target(kind, name)
+                if found is not None:
+                    yield name, name, kind, found[0], name, 1
+
+    def get_full_qualified_name(self, node: nodes.Element) -> str | None:
+        target = node.get("reftarget")
+        return str(target) if target else None
+
+
+# --- the coverage check ---------------------------------------------------------------
+
+
+def _warn(message: str, location: Rendering | None = None) -> None:
+    logger.warning(message, location=location, type=WARNING_TYPE, subtype=COVERAGE)
+
+
+def coverage_problems(
+    domain: ClaimsDomain, *, require_complete: bool
+) -> Iterable[tuple[str, Rendering | None]]:
+    """Yield ``(message, location)`` for each coverage problem between model and pages.
+
+    * a rule or invariant rendered more than once (at each extra rendering);
+    * a page citing an ID that the model does not declare;
+    * with *require_complete*, a rule, invariant or C name the model declares that no
+      page renders.
+    """
+    declared = {
+        "rule": set(model.rules()),
+        "invariant": set(model.invariants()),
+        "c": set(model.c_names()),
+    }
+    noun = {"rule": "rule", "invariant": "invariant", "c": "C name"}
+    article = {"rule": "a rule", "invariant": "an invariant", "c": "a C name"}
+    for kind in KINDS:
+        table = domain.renderings(kind)
+        for name in sorted(table):
+            first, *extra = sorted(table[name])
+            for docname, line in extra:
+                where = (
+                    f"line {first[1]}"
+                    if docname == first[0]
+                    else f"document {first[0]!r}, line {first[1]}"
+                )
+                message = f"{noun[kind]} {name!r} is rendered more than once (first at {where})"
+                yield message, (docname, line)
+        if require_complete:
+            for name in sorted(declared[kind] - set(table)):
+                yield (
+                    f"{noun[kind]} {name!r} is declared in the model but rendered on no page",
+                    None,
+                )
+    for docname in sorted(domain.citations):
+        for role, target, line in sorted(domain.citations[docname], key=lambda c: c[2]):
+            kind = ROLE_KIND[role]
+            if target not in declared[kind]:
+                yield (
+                    f":claims:{role}:`{target}` cites {article[kind]} the model does not declare",
+                    (docname, line),
+                )
+
+
+def check_coverage(app: object, env: BuildEnvironment) -> None:
+    """``env-check-consistency``: warn about each coverage problem."""
+    domain = cast("ClaimsDomain", env.get_domain("claims"))
+    require = bool(env.config.claims_require_complete)
+    for message, location in coverage_problems(domain, require_complete=require):
+        _warn(message, location)
+
+
+def quiet_undeclared(
+    app: object, env: BuildEnvironment, node: addnodes.pending_xref, contnode: nodes.Element
+) -> nodes.Element | None:
+    """``missing-reference``: a citation of an ID the model does not declare stays plain
+    text without a second warning (the coverage check reports it with its line)."""
+    if node.get("refdomain") != "claims":
+        return None
+    kind = ROLE_KIND.get(str(node.get("reftype")))
+    if kind == "rule" and node["reftarget"] not in model.rules():
+        return contnode
+    if kind == "invariant" and node["reftarget"] not in model.invariants():
+        return contnode
+    return None

@@ -1,0 +1,72 @@
+"""Is the configured ``dot`` usable? Check once, warn once, never show raw DOT.
+
+``sphinx.ext.graphviz`` logs a warning per diagram and then writes the raw DOT source
+into the HTML when ``graphviz_dot`` cannot run (anchors.md 5.4). At ``builder-inited``
+this module runs the configured program once and, if it fails, emits one clear warning
+(type ``claims.graphviz``, so ``-W`` fails loudly). The diagrams of this extension are
+then replaced, when the page is written, by the same facts as a list
+(:func:`sphinx_claims.diagrams.replace_unrenderable`), so no page shows DOT source.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from typing import TYPE_CHECKING, Final
+
+from .util import GRAPHVIZ, WARNING_TYPE, logger
+
+if TYPE_CHECKING:
+    from sphinx.application import Sphinx
+
+_usable: dict[str, bool] = {}
+"""Whether each ``graphviz_dot`` value could run, by value."""
+
+PROBE: Final = "digraph probe { a -> b }"
+
+
+def probe(dot: str, output_format: str = "svg") -> str | None:
+    """Run *dot* on a tiny graph as Sphinx will (``-Tsvg``, or ``-Tcmapx`` for PNG's
+    image maps); return why it failed, or ``None``."""
+    if not dot:
+        return "graphviz_dot is empty"
+    if shutil.which(dot) is None:
+        return f"{dot!r} is not an executable on PATH"
+    flag = "-Tsvg" if output_format == "svg" else "-Tcmapx"
+    try:
+        done = subprocess.run(
+            [dot, flag], input=PROBE.encode(), capture_output=True, timeout=30, check=False
+        )
+    except (OSError, subprocess.SubprocessError) as exc:
+        return f"{dot!r} cannot be run: {exc}"
+    if done.returncode != 0 or (flag == "-Tsvg" and b"<svg" not in done.stdout):
+        stderr = done.stderr.decode(errors="replace").strip()
+        return f"{dot!r} {flag} failed (exit {done.returncode}): {stderr[:200]}"
+    return None
+
+
+def usable(dot: str, output_format: str = "svg") -> bool:
+    """Whether *dot* renders *output_format* (probed once per value and process)."""
+    key = f"{dot}\0{output_format}"
+    if key not in _usable:
+        _usable[key] = probe(dot, output_format) is None
+    return _usable[key]
+
+
+def check(app: Sphinx) -> None:
+    """``builder-inited``: warn once if the configured ``dot`` cannot render the diagrams."""
+    if app.builder.format != "html":
+        return
+    dot = str(app.config.graphviz_dot)
+    output_format = str(app.config.graphviz_output_format)
+    problem = probe(dot, output_format)
+    _usable[f"{dot}\0{output_format}"] = problem is None
+    if problem is not None:
+        logger.warning(
+            "the claims diagrams cannot be drawn: %s. Install Graphviz (dot) or the "
+            "graphviz-pure package, and set graphviz_dot and graphviz_output_format = "
+            "'svg' in conf.py; until then the diagrams are shown as lists",
+            problem,
+            type=WARNING_TYPE,
+            subtype=GRAPHVIZ,
+        )

@@ -1,0 +1,155 @@
+"""Access to the reference model :mod:`spec`, always fresh, and its files as dependencies.
+
+The directives render from the model at build time. Two things keep what they render
+current:
+
+* every page that renders from the model records each model source file (``spec/*.py``)
+  with :meth:`~sphinx.environment.BuildEnvironment.note_dependency`, so that editing one
+  of them re-reads exactly those pages on the next incremental build;
+* :func:`load` re-imports the model when one of its files changed since it was imported,
+  so a long-lived process (sphinx-autobuild, a test session) never renders a stale model
+  (sphinx-autobuild#148 is that bug in autodoc).
+
+Everything else in the extension goes through the accessors below, which look the model
+up in :data:`sys.modules` each time: a test may monkeypatch ``spec.registry.C_NAMES``
+and the next build renders the patched registry.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING, Final, cast
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from sphinx.environment import BuildEnvironment
+
+    from spec.designs import Design
+    from spec.invariants import Invariant
+    from spec.lifecycle import Edge, LifecycleState
+    from spec.registry import CName
+    from spec.rules import Rule
+
+PACKAGE: Final = "spec"
+"""The import name of the model package."""
+
+Signature = tuple[tuple[str, int, int], ...]
+
+_signatures: dict[int, Signature] = {}
+"""Signature of the files of each imported model package object, by ``id(package)``."""
+
+
+def _package_dir(package: ModuleType) -> Path:
+    file = package.__file__
+    if file is None:  # pragma: no cover - a namespace package has no __file__
+        raise RuntimeError(f"the model package {PACKAGE!r} has no __file__")
+    return Path(file).parent
+
+
+def files(package: ModuleType | None = None) -> list[Path]:
+    """Return the model's source files (``spec/*.py``), sorted."""
+    return sorted(_package_dir(package or load()).glob("*.py"))
+
+
+def _signature(package: ModuleType) -> Signature:
+    result = []
+    for path in files(package):
+        try:
+            stat = path.stat()
+        except OSError:  # removed since the glob: the signature changes anyway
+            continue
+        result.append((str(path), stat.st_mtime_ns, stat.st_size))
+    return tuple(result)
+
+
+def _purge() -> None:
+    for name in [m for m in sys.modules if m == PACKAGE or m.startswith(PACKAGE + ".")]:
+        del sys.modules[name]
+    importlib.invalidate_caches()
+
+
+def load() -> ModuleType:
+    """Return the model package, importing it afresh if one of its files changed.
+
+    The first time a package object is seen, the state of its files is recorded; later
+    calls compare the files with that record and re-import every ``spec`` module when
+    they differ (modules register rules, invariants and C names when imported, so the
+    whole package is imported again, never one module alone).
+    """
+    package = sys.modules.get(PACKAGE)
+    if package is not None:
+        recorded = _signatures.get(id(package))
+        current = _signature(package)
+        if recorded is None:
+            _signatures[id(package)] = current
+            return package
+        if recorded == current:
+            return package
+        _purge()
+    package = importlib.import_module(PACKAGE)
+    _signatures[id(package)] = _signature(package)
+    return package
+
+
+def module(name: str) -> ModuleType:
+    """Return the submodule ``spec.<name>`` of the current model."""
+    load()
+    return importlib.import_module(f"{PACKAGE}.{name}")
+
+
+def note_dependencies(env: BuildEnvironment) -> None:
+    """Record every model source file as a dependency of the document being read."""
+    for path in files():
+        env.note_dependency(str(path))
+
+
+# --- typed accessors ---------------------------------------------------------------
+
+
+def rules() -> dict[str, Rule]:
+    """``spec.rules.RULES``: every rule by ID, in declaration order."""
+    return cast("dict[str, Rule]", module("rules").RULES)
+
+
+def invariants() -> dict[str, Invariant]:
+    """``spec.invariants.INVARIANTS``: every invariant by label."""
+    return cast("dict[str, Invariant]", module("invariants").INVARIANTS)
+
+
+def c_names() -> dict[str, CName]:
+    """``spec.registry.C_NAMES``: every registered C name, in registration order."""
+    return cast("dict[str, CName]", module("registry").C_NAMES)
+
+
+def renames() -> list[tuple[str, str, str]]:
+    """``spec.registry.renames()``: ``(former, current, series)`` rows."""
+    function = cast("Callable[[], list[tuple[str, str, str]]]", module("registry").renames)
+    return function()
+
+
+def designs() -> dict[str, Design]:
+    """``spec.designs.DESIGNS``: the presets, oldest first."""
+    return cast("dict[str, Design]", module("designs").DESIGNS)
+
+
+def design_options() -> list[tuple[str, str, str]]:
+    """``Design.options()``: ``(name, doc, source)`` of every design option."""
+    design_class = module("designs").Design
+    return cast("list[tuple[str, str, str]]", design_class.options())
+
+
+def lifecycle(
+    design: str,
+) -> tuple[tuple[LifecycleState, ...], tuple[Edge, ...]]:
+    """``spec.lifecycle.lifecycle(design)``: states and edges explored from the model."""
+    function = module("lifecycle").lifecycle
+    return cast("tuple[tuple[LifecycleState, ...], tuple[Edge, ...]]", function(design))
+
+
+def errno_name(errno: int) -> str:
+    """``-EINVAL`` for 22: the model's own rendering of a return code."""
+    return repr(module("abi").err(errno))

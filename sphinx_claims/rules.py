@@ -1,0 +1,101 @@
+"""``claims:rule`` (one rule by ID) and ``claims:rules`` (every rule that matches a filter).
+
+A rule is rendered at an anchor equal to its ID with its statement, its errno or effect,
+the designs it holds in, the C function that enforces it and its source; the directive's
+own content (optional) follows, parsed by the page's parser. ``:claims:rule:`ID``` links
+to it from any page.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from docutils import nodes
+from docutils.parsers.rst import directives
+from sphinx import addnodes
+
+from . import model
+from .objects import ModelObject, run_object, soft_c_ref
+from .util import ModelDirective, field_list, literal, paragraph, split_list
+
+if TYPE_CHECKING:
+    from spec.rules import Rule
+
+
+def designs_text(designs: frozenset[str]) -> str:
+    """The designs a rule holds in, in preset order (``v6, v7``)."""
+    order = list(model.designs())
+    known = [d for d in order if d in designs]
+    return ", ".join(known + sorted(designs - set(order)))
+
+
+class RuleDirective(ModelObject):
+    """``.. claims:rule:: set-duplicate-node``"""
+
+    kind = "rule"
+    noun = "rule"
+
+    def lookup(self, name: str) -> Rule | None:
+        return model.rules().get(name)
+
+    def annotate(self, found: Rule, signode: addnodes.desc_signature) -> None:
+        outcome = model.errno_name(found.errno) if found.errno else "effect"
+        signode += addnodes.desc_annotation(f" → {outcome}", f" → {outcome}")
+
+    def describe(self, found: Rule) -> list[nodes.Node]:
+        outcome: nodes.Node | str = (
+            literal(model.errno_name(found.errno)) if found.errno else found.effect
+        )
+        return [
+            paragraph(found.statement),
+            field_list(
+                [
+                    ("Outcome" if found.errno else "Effect", outcome),
+                    ("Designs", designs_text(found.designs)),
+                    ("Enforced by", soft_c_ref(found.function, "func")),
+                    ("Source", found.source),
+                ]
+            ),
+        ]
+
+
+class RulesDirective(ModelDirective):
+    """``.. claims:rules::`` with ``:prefix:``, ``:exclude-prefix:``, ``:function:`` or
+    ``:design:`` filters.
+
+    Renders one ``claims:rule`` block for each rule that passes every filter, in
+    declaration order; no filter renders every rule. ``:prefix:`` and
+    ``:exclude-prefix:`` take one or more prefixes (space- or comma-separated).
+    """
+
+    has_content = False
+    option_spec: ClassVar[dict[str, Any]] = {
+        "prefix": directives.unchanged_required,
+        "exclude-prefix": directives.unchanged_required,
+        "function": directives.unchanged_required,
+        "design": directives.unchanged_required,
+    }
+
+    def render(self) -> list[nodes.Node]:
+        design = self.options.get("design")
+        if design is not None and not self.choose("design", design, model.designs()):
+            return []
+        prefixes = tuple(split_list(self.options.get("prefix"))) or ("",)
+        excluded = tuple(split_list(self.options.get("exclude-prefix")))
+        function = self.options.get("function")
+        chosen = [
+            rule.id
+            for rule in model.rules().values()
+            if rule.id.startswith(prefixes)
+            and not (excluded and rule.id.startswith(excluded))
+            and (function is None or rule.function == function)
+            and (design is None or design in rule.designs)
+        ]
+        if not chosen:
+            shown = ", ".join(f":{k}: {v}" for k, v in self.options.items())
+            self.warn(f"no rule matches {shown}")
+            return []
+        result: list[nodes.Node] = []
+        for rule_id in chosen:
+            result.extend(run_object(self, RuleDirective, rule_id))
+        return result

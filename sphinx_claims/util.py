@@ -1,0 +1,151 @@
+"""Helpers shared by the directives: the model-reading base class, warnings, node builders.
+
+Directives build docutils nodes directly and never feed generated reST to
+``state.nested_parse``: inside a MyST page the page's own parser would read that text as
+Markdown (toolchain.md, "Pitfall").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from typing import Final
+
+from docutils import nodes
+from sphinx.util import logging
+from sphinx.util.docutils import SphinxDirective
+
+logger = logging.getLogger("sphinx_claims")
+
+WARNING_TYPE: Final = "claims"
+"""Every warning of the extension has this type and one of the subtypes below, so
+``suppress_warnings = ["claims.coverage"]`` silences one kind."""
+
+INPUT: Final = "input"
+COVERAGE: Final = "coverage"
+GRAPHVIZ: Final = "graphviz"
+C_API: Final = "c-api"
+
+Cell = str | nodes.Node | Sequence[nodes.Node]
+
+
+def split_list(argument: str | None) -> list[str]:
+    """Split an option value on commas and white space; ``None`` gives ``[]``."""
+    return [item for item in re.split(r"[\s,]+", argument or "") if item]
+
+
+class ModelDirective(SphinxDirective):
+    """A directive that renders from the model: it records the model files as
+    dependencies of the page and reports bad input as located warnings."""
+
+    def run(self) -> list[nodes.Node]:
+        from . import model
+
+        model.load()
+        model.note_dependencies(self.env)
+        return self.render()
+
+    def render(self) -> list[nodes.Node]:
+        raise NotImplementedError
+
+    def warn(self, message: str, subtype: str = INPUT) -> None:
+        """Log a warning at this directive's file and line."""
+        logger.warning(
+            "%s: %s",
+            self.name,
+            message,
+            location=self.get_location(),
+            type=WARNING_TYPE,
+            subtype=subtype,
+        )
+
+    def choose(self, option: str, value: str, choices: Iterable[str]) -> bool:
+        """Return whether *value* is one of *choices*; warn if it is not."""
+        allowed = list(choices)
+        if value in allowed:
+            return True
+        self.warn(f"unknown {option} {value!r}; choose one of {', '.join(allowed)}")
+        return False
+
+
+def paragraph(*children: nodes.Node | str) -> nodes.paragraph:
+    """A paragraph of text and inline nodes."""
+    para = nodes.paragraph()
+    for child in children:
+        para += nodes.Text(child) if isinstance(child, str) else child
+    return para
+
+
+def literal(text: str) -> nodes.literal:
+    """Inline code."""
+    return nodes.literal(text, text)
+
+
+def _cell(content: Cell) -> nodes.entry:
+    entry = nodes.entry()
+    if isinstance(content, str):
+        entry += paragraph(content)
+    elif isinstance(content, nodes.Node):
+        entry += content if not isinstance(content, nodes.Inline) else paragraph(content)
+    else:
+        entry += paragraph(*content)
+    return entry
+
+
+def table(
+    headers: Sequence[str],
+    rows: Iterable[Sequence[Cell]],
+    widths: Sequence[int],
+    caption: str | None = None,
+    classes: Sequence[str] = (),
+) -> nodes.table:
+    """A table with a header row; cells are text, an inline node or a list of them."""
+    result = nodes.table(classes=["claims-table", *classes])
+    if caption:
+        result += nodes.title(caption, caption)
+    group = nodes.tgroup(cols=len(headers))
+    result += group
+    for width in widths:
+        group += nodes.colspec(colwidth=width)
+    head = nodes.thead()
+    group += head
+    head_row = nodes.row()
+    for header in headers:
+        head_row += _cell(header)
+    head += head_row
+    body = nodes.tbody()
+    group += body
+    for row in rows:
+        body_row = nodes.row()
+        for content in row:
+            body_row += _cell(content)
+        body += body_row
+    return result
+
+
+def field_list(fields: Iterable[tuple[str, Cell]]) -> nodes.field_list:
+    """A field list (``name: body``) from ``(name, cell)`` pairs."""
+    result = nodes.field_list(classes=["claims-fields"])
+    for name, content in fields:
+        field = nodes.field()
+        field += nodes.field_name(name, name)
+        body = nodes.field_body()
+        if isinstance(content, str):
+            body += paragraph(content)
+        elif isinstance(content, nodes.Node):
+            body += paragraph(content) if isinstance(content, nodes.Inline) else content
+        else:
+            body += paragraph(*content)
+        field += body
+        result += field
+    return result
+
+
+def joined(items: Iterable[nodes.Node], separator: str = ", ") -> list[nodes.Node]:
+    """Inline nodes separated by *separator*."""
+    result: list[nodes.Node] = []
+    for item in items:
+        if result:
+            result.append(nodes.Text(separator))
+        result.append(item)
+    return result
