@@ -14,6 +14,7 @@ counters it relates; each invariant box links to the invariant's rendering.
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, ClassVar, Final, cast
@@ -213,7 +214,10 @@ def _resolve_links(app: Sphinx, code: str, fromdocname: str) -> str:
         found = domain.target("invariant", label)
         if found is None or app.builder.format != "html":
             return ""
-        uri = app.builder.get_relative_uri(fromdocname, found[0]) + "#" + label
+        page = app.builder.get_relative_uri(fromdocname, found[0])
+        if not page:  # the same page: name it, the link is rewritten relative to _images/
+            page = posixpath.basename(app.builder.get_target_uri(found[0])) or "./"
+        uri = f"{page}#{label}"
         return f", URL={quote(uri)}, target={quote('_top')}"
 
     return _LINK.sub(link, code)
