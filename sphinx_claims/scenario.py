@@ -1,0 +1,485 @@
+"""``claims:scenario``: run a short script of model calls and draw the memory after each step.
+
+The body is Python, the same calls as the site's examples::
+
+    .. claims:scenario::
+       :design: v6, v7
+
+       host = Host(nodes=[8, 8])
+       d1 = host.create_domain()
+       host.claim_memory(d1, [ClaimEntry(4, 0)])
+
+At build time the script runs on the current model (:func:`sphinx_claims.model.load`),
+one top-level statement per step, in a namespace holding the public names of
+:mod:`spec`. After each step the directive draws every host of the script with
+:mod:`sphinx_claims.memory_svg` and captions the picture with the statement, the value
+it gave (``0``, ``-ENOMEM``, ``Page(...)``) and the rules the model fired. ``import``
+statements run but are not shown.
+
+Options:
+
+``:design:``
+    one or more design presets (comma or space separated); hosts the script creates
+    without a ``design=`` take it. Two or more run the script once per design and show
+    the runs side by side, step by step; a step whose result differs between them is
+    marked.
+``:draw:``
+    ``each`` (default) draws after every step, ``changed`` only after the steps that
+    changed a host, ``last`` only after the last step.
+``:expect-error:``
+    the designs (none: all) under which the script is meant to stop on an error; the
+    build then does not warn about it, and warns if it runs to the end instead.
+``:caption:``
+    a title shown above the pictures.
+
+A statement that raises, or after which a hard invariant does not hold (checked on the
+whole host, :func:`spec.invariants.violations`), stops the run: the build warns at that
+statement's file and line, the picture shows the state it stopped in, and the steps
+after it are listed as not run. A broken soft invariant (``inv-maxpages``) is only noted
+in the caption.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Final, cast
+
+from docutils import nodes
+from docutils.parsers.rst import directives
+from sphinx import addnodes
+
+from . import memory_svg, model
+from .util import WARNING_TYPE, ModelDirective, literal, logger, split_list
+
+if TYPE_CHECKING:
+    from sphinx.application import Sphinx
+    from sphinx.util.typing import ExtensionMetadata
+
+    from spec.host import Host
+
+SCENARIO: Final = "scenario"
+"""The warning subtype of a script that stops (``suppress_warnings = ["claims.scenario"]``)."""
+
+DRAW_MODES: Final = ("each", "changed", "last")
+COLUMN_WIDTH: Final = 360
+"""The width of the pictures of a side-by-side scenario (a single one is 600)."""
+STATIC: Final = Path(__file__).parent / "static"
+CSS: Final = "claims-scenario.css"
+RENDERER_FILES: Final = (Path(__file__), Path(memory_svg.__file__))
+"""Files whose code decides the pictures: pages with a scenario depend on them too."""
+
+
+# --- running a script ---------------------------------------------------------------------
+
+
+@dataclass
+class Picture:
+    """The memory of one host after a step."""
+
+    name: str
+    layout: memory_svg.Layout
+
+
+@dataclass
+class Step:
+    """One top-level statement of a script and what running it gave.
+
+    :param lineno: its first line, counted from 1 in the directive's body.
+    :param source: its text.
+    :param shown: whether the page shows it (``import`` statements are not shown).
+    :param value: the ``repr`` of the value it gave (None: a statement without one).
+    :param rules: the rule IDs the model fired while it ran, in order.
+    :param error: ``"ValueError: ..."`` when it raised or broke a hard invariant.
+    :param soft: the soft invariants that did not hold after it, as ``label: message``.
+    :param pictures: the hosts after it.
+    :param changed: whether it changed any host.
+    """
+
+    lineno: int
+    source: str
+    shown: bool = True
+    value: str | None = None
+    rules: tuple[str, ...] = ()
+    error: str | None = None
+    soft: list[str] = field(default_factory=list)
+    pictures: list[Picture] = field(default_factory=list)
+    changed: bool = False
+    ran: bool = False
+    same_as: str | None = None
+    """What a side-by-side comparison looks at (a host compares equal to any host)."""
+
+
+@dataclass
+class Run:
+    """The steps of one run of a script under one design (None: the default design)."""
+
+    design: str | None
+    steps: list[Step]
+
+    @property
+    def stopped(self) -> Step | None:
+        """The step that stopped the run, if one did."""
+        return next((s for s in self.steps if s.error is not None), None)
+
+
+def parse(code: str) -> list[Step]:
+    """Split *code* into its top-level statements (raises :class:`SyntaxError`)."""
+    tree = ast.parse(code, mode="exec")
+    steps = []
+    for stmt in tree.body:
+        source = ast.get_source_segment(code, stmt) or ""
+        shown = not isinstance(stmt, (ast.Import, ast.ImportFrom))
+        steps.append(Step(stmt.lineno, source, shown))
+    return steps
+
+
+def show(value: object) -> str:
+    """How a step's caption shows the value the step gave."""
+    spec = model.load()
+    if isinstance(value, spec.Domain):
+        return f"domain {value.domid}"
+    if isinstance(value, spec.Host):
+        return f"host ({value.design.name})"
+    return repr(value)
+
+
+def _host_class(design: str | None) -> type[Host]:
+    """``spec.Host`` whose design defaults to *design*, for the script's namespace."""
+    base = cast("type[Host]", model.load().Host)
+    if design is None:
+        return base
+
+    def init(self: Host, nodes: Any, design_: Any = design, **kwargs: Any) -> None:
+        kwargs.setdefault("design", design_)
+        base.__init__(self, nodes, **kwargs)
+
+    return type("Host", (base,), {"__init__": init, "__module__": base.__module__})
+
+
+def _namespace(host_class: type[Host]) -> dict[str, Any]:
+    spec = model.load()
+    namespace: dict[str, Any] = {name: getattr(spec, name) for name in spec.__all__}
+    namespace["spec"] = spec
+    namespace["Host"] = host_class
+    return namespace
+
+
+def _hosts(namespace: dict[str, Any]) -> list[tuple[str, Host]]:
+    """The hosts the script holds in variables, first assigned first, each once."""
+    base = model.load().Host
+    found: dict[int, tuple[str, Host]] = {}
+    for name, value in namespace.items():
+        if isinstance(value, base) and id(value) not in found:
+            found[id(value)] = (name, value)
+    return list(found.values())
+
+
+def _execute(stmt: ast.stmt, namespace: dict[str, Any], filename: str) -> tuple[bool, object]:
+    """Run one statement; return whether it has a value, and the value."""
+    if isinstance(stmt, ast.Expr):
+        expression = ast.Expression(stmt.value)
+        return True, eval(compile(expression, filename, "eval"), namespace)
+    if isinstance(stmt, ast.Assign):
+        value = eval(compile(ast.Expression(stmt.value), filename, "eval"), namespace)
+        namespace["__scenario_value__"] = value
+        try:
+            bind = ast.Assign(stmt.targets, ast.Name("__scenario_value__", ast.Load()))
+            ast.fix_missing_locations(ast.copy_location(bind, stmt))
+            exec(compile(ast.Module([bind], []), filename, "exec"), namespace)
+        finally:
+            del namespace["__scenario_value__"]
+        return True, value
+    exec(compile(ast.Module([stmt], []), filename, "exec"), namespace)
+    return False, None
+
+
+def run(code: str, design: str | None = None, filename: str = "<scenario>") -> Run:
+    """Run the script *code* under *design*; stop at the first error or broken invariant."""
+    spec = model.load()
+    invariants = model.module("invariants")
+    host_class = _host_class(design)
+    namespace = _namespace(host_class)
+    tree = ast.parse(code, filename, "exec")
+    steps = parse(code)
+    result = Run(design, steps)
+    for stmt, step in zip(tree.body, steps, strict=True):
+        before = {id(h): memory_svg.layout(h) for _, h in _hosts(namespace)}
+        step.ran = True
+        with spec.observe() as fired:
+            try:
+                has_value, value = _execute(stmt, namespace, filename)
+                if has_value:
+                    step.value = show(value)
+                    step.same_as = "host" if isinstance(value, spec.Host) else step.value
+            except Exception as error:  # the script's own error: report it, stop
+                step.error = f"{type(error).__name__}: {error}"
+        step.rules = tuple(fired)
+        for name, value in list(namespace.items()):
+            if value is spec.Host and host_class is not spec.Host:
+                namespace[name] = host_class  # `from spec import Host` keeps the design
+        hosts = _hosts(namespace)
+        for name, host in hosts:
+            if step.error is None:
+                broken = invariants.violations(host)
+                if broken:
+                    labels = "; ".join(f"{label}: {message}" for label, message in broken)
+                    step.error = f"invariant does not hold: {labels}"
+            step.soft += [f"{label}: {message}" for label, message in host.violations(soft=True)]
+            drawn = memory_svg.layout(host)
+            step.pictures.append(Picture(name, drawn))
+            step.changed = step.changed or before.get(id(host)) != drawn
+        if step.error is not None:
+            break
+    return result
+
+
+# --- nodes ----------------------------------------------------------------------------
+
+
+class scenario_svg(nodes.General, nodes.Element):  # noqa: N801 (docutils node naming)
+    """A picture: its SVG for HTML builders, its description for the others.
+
+    It is replaced at ``doctree-resolved`` by a raw HTML node or a literal block.
+    """
+
+
+def _picture_node(svg: str, text: str) -> scenario_svg:
+    return scenario_svg("", svg=svg, text=text)
+
+
+def resolve_pictures(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    """``doctree-resolved``: turn each picture into what the builder can write."""
+    html = app.builder.format == "html"
+    for node in list(doctree.findall(scenario_svg)):
+        if html:
+            new: nodes.Element = nodes.raw("", node["svg"], format="html")
+        else:
+            new = nodes.literal_block(node["text"], node["text"])
+        node.replace_self(new)
+
+
+def _rule_refs(rules: tuple[str, ...]) -> list[nodes.Node]:
+    """Links to the rules (``:claims:rule:``); plain text where a rule is rendered nowhere."""
+    result: list[nodes.Node] = []
+    for i, rule_id in enumerate(dict.fromkeys(rules)):
+        if i:
+            result.append(nodes.Text(", "))
+        xref = addnodes.pending_xref(
+            "", refdomain="claims", reftype="rule", reftarget=rule_id, refexplicit=False
+        )
+        xref += nodes.literal(rule_id, rule_id, classes=["xref", "claims", "claims-rule"])
+        result.append(xref)
+    return result
+
+
+class ScenarioDirective(ModelDirective):
+    """``.. claims:scenario::`` (see the module docstring)."""
+
+    has_content = True
+    required_arguments = 0
+    optional_arguments = 0
+    option_spec: ClassVar[dict[str, Callable[[str], Any]]] = {
+        "design": directives.unchanged_required,
+        "draw": lambda value: directives.choice(value, DRAW_MODES),
+        "expect-error": directives.unchanged,
+        "caption": directives.unchanged_required,
+    }
+
+    def located_warning(self, message: str, body_line: int | None = None) -> None:
+        """Warn at line *body_line* of the body (counted from 1), else at the directive."""
+        location = self.get_location()
+        if body_line is not None and 0 < body_line <= len(self.content):
+            source, offset = self.content.info(body_line - 1)
+            if type(self.state).__module__.startswith("myst_parser"):
+                # MyST numbers the body from 0; content_offset counts the lines between
+                # the opening line and the body (myst_parser's body_offset)
+                offset = self.lineno + self.content_offset + body_line - 1
+            if source is not None and offset is not None:
+                location = f"{source}:{offset + 1}"
+        logger.warning(
+            "%s: %s", self.name, message, location=location, type=WARNING_TYPE, subtype=SCENARIO
+        )
+
+    def designs(self) -> list[str | None]:
+        """The designs to run under, as the ``:design:`` option names them."""
+        if "design" not in self.options:
+            return [cast("str | None", getattr(self.config, "claims_default_design", None))]
+        known = model.designs()
+        names = split_list(self.options["design"])
+        chosen: list[str | None] = [n for n in names if self.choose("design", n, known)]
+        return chosen or [None]
+
+    def uid(self, *parts: object) -> str:
+        key = ":".join(str(p) for p in (self.env.docname, self.lineno, *parts))
+        return "claims-" + hashlib.sha1(key.encode(), usedforsecurity=False).hexdigest()[:10]
+
+    def render(self) -> list[nodes.Node]:
+        for path in RENDERER_FILES:
+            self.env.note_dependency(str(path))
+        code = "\n".join(self.content)
+        if not code.strip():
+            self.warn("the scenario has no script")
+            return []
+        try:
+            parse(code)
+        except SyntaxError as error:
+            self.located_warning(f"syntax error in the script: {error.msg}", error.lineno)
+            return []
+        expect = self.options.get("expect-error")
+        designs = self.designs()
+        runs = [run(code, design, self.get_source_info()[0] or "<scenario>") for design in designs]
+        for r in runs:
+            stop = r.stopped
+            name = r.design or "the default design"
+            expected = expect is not None and (
+                not split_list(expect) or r.design in split_list(expect)
+            )
+            if stop is not None and not expected:
+                self.located_warning(
+                    f"the script stopped under {name} at line {stop.lineno} "
+                    f"({stop.source.splitlines()[0]}): {stop.error}",
+                    stop.lineno,
+                )
+            elif stop is None and expected:
+                self.warn(f"the script was expected to stop under {name} but ran to the end")
+        return [self.figure(runs)]
+
+    def figure(self, runs: list[Run]) -> nodes.container:
+        """The pictures of every run, a row per step and a column per design."""
+        columns = len(runs)
+        box = nodes.container(classes=["claims-scenario", f"claims-scenario-cols-{columns}"])
+        if "caption" in self.options:
+            caption = self.options["caption"]
+            box += nodes.paragraph(caption, caption, classes=["claims-scenario-title"])
+        kinds: list[memory_svg.Kind] = []
+        domids: set[int] = set()
+        for r in runs:
+            for step in r.steps:
+                for picture in step.pictures:
+                    kinds += [k for k in picture.layout.kinds if k not in kinds]
+                    domids.update(picture.layout.domids)
+        if kinds:
+            ordered = [k for k in memory_svg.KINDS if k in kinds]
+            legend = memory_svg.render_legend(self.uid("legend"), ordered, sorted(domids))
+            box += nodes.container(
+                "", _picture_node(legend, ""), classes=["claims-scenario-legend"]
+            )
+        if columns > 1:
+            head = nodes.container(classes=["claims-scenario-row", "claims-scenario-head"])
+            for r in runs:
+                title = model.designs()[r.design].title if r.design else "default design"
+                head += nodes.paragraph(title, title, classes=["claims-scenario-design"])
+            box += head
+        last = max(i for i, s in enumerate(runs[0].steps) if s.shown) if runs[0].steps else -1
+        for index, steps in enumerate(zip(*(r.steps for r in runs), strict=True)):
+            first = steps[0]
+            if not first.shown:
+                continue
+            values = {(s.same_as, s.error) for s in steps if s.ran}
+            differs = columns > 1 and len(values) > 1
+            row = nodes.container(classes=["claims-scenario-row", "claims-scenario-step"])
+            if differs:
+                row["classes"].append("claims-scenario-differs")
+            if columns > 1:
+                call = nodes.paragraph(classes=["claims-scenario-call"])
+                call += literal(first.source)
+                if differs:
+                    call += nodes.inline(
+                        " ≠ the designs differ", " ≠ the designs differ", classes=["differs"]
+                    )
+                row += call
+            for r, step in zip(runs, steps, strict=True):
+                row += self.cell(r, step, index, index == last, columns)
+            box += row
+        return box
+
+    def cell(self, r: Run, step: Step, index: int, last: bool, columns: int) -> nodes.figure:
+        """The caption and pictures of one step of one run."""
+        classes = ["claims-scenario-cell"]
+        figure = nodes.figure(classes=classes)
+        caption = nodes.caption()
+        if columns > 1:
+            name = r.design or "default"
+            caption += nodes.strong(name, name)
+            caption += nodes.Text(": ")
+        else:
+            caption += literal(step.source)
+        if not step.ran:
+            classes.append("claims-scenario-notrun")
+            text = " not run (the script stopped above)"
+            caption += nodes.emphasis(text, text)
+            figure += caption
+            return figure
+        if step.value is not None:
+            caption += nodes.Text(" → " if columns == 1 else "")
+            caption += literal(step.value)
+        if step.error is not None:
+            classes.append("claims-scenario-stopped")
+            text = f" ✖ stopped here: {step.error}"
+            caption += nodes.inline(text, text, classes=["claims-scenario-error"])
+        if step.rules:
+            caption += nodes.inline("", " — rules: ", classes=["claims-scenario-rules"])
+            caption.extend(_rule_refs(step.rules))
+        for soft in step.soft:
+            text = f" (soft invariant broken: {soft})"
+            caption += nodes.inline(text, text, classes=["claims-scenario-soft"])
+        figure += caption
+        mode = self.options.get("draw", "each")
+        draw = (
+            step.error is not None
+            or mode == "each"
+            or (mode == "changed" and (step.changed or index == 0))
+            or (mode == "last" and last)
+        )
+        if not draw:
+            if step.pictures:
+                figure += nodes.paragraph(
+                    "",
+                    "memory unchanged" if not step.changed else "memory changed",
+                    classes=["claims-scenario-unchanged"],
+                )
+            return figure
+        named = len(step.pictures) > 1
+        for picture in step.pictures:
+            title = f"Memory after {step.source.splitlines()[0]}"
+            if step.value is not None:
+                title += f" → {step.value}"
+            if r.design:
+                title += f" ({r.design})"
+            if named:
+                figure += nodes.paragraph(picture.name, picture.name)
+                title += f", host {picture.name}"
+            uid = self.uid(r.design, index, picture.name)
+            svg = memory_svg.render_svg(
+                picture.layout,
+                uid,
+                title,
+                stopped=step.error is not None,
+                width=memory_svg.WIDTH if columns == 1 else COLUMN_WIDTH,
+            )
+            figure += _picture_node(svg, memory_svg.describe(picture.layout))
+        return figure
+
+
+# --- setup ------------------------------------------------------------------------------
+
+
+def _add_static_path(app: Sphinx) -> None:
+    """``builder-inited``: serve the scenario style sheet with the HTML."""
+    static = str(STATIC)
+    if static not in app.config.html_static_path:
+        app.config.html_static_path.append(static)
+
+
+def setup(app: Sphinx) -> ExtensionMetadata:
+    """Register ``claims:scenario`` in the ``claims`` domain (set up before this)."""
+    app.add_directive_to_domain("claims", "scenario", ScenarioDirective)
+    app.add_node(scenario_svg)
+    app.connect("doctree-resolved", resolve_pictures)
+    app.connect("builder-inited", _add_static_path)
+    app.add_css_file(CSS)
+    return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
