@@ -397,28 +397,43 @@ class ScenarioDirective(ModelDirective):
             box += row
         return box
 
-    def cell(self, r: Run, step: Step, index: int, last: bool, columns: int) -> nodes.figure:
-        """The caption and pictures of one step of one run."""
-        classes = ["claims-scenario-cell"]
-        figure = nodes.figure(classes=classes)
+    def cell(self, r: Run, step: Step, index: int, last: bool, columns: int) -> nodes.Element:
+        """The pictures of one step of one run, captioned (a figure), or just its caption."""
         caption = nodes.caption()
+        classes = ["claims-scenario-cell"]
         if columns > 1:
             name = r.design or "default"
             caption += nodes.strong(name, name)
             caption += nodes.Text(": ")
         else:
             caption += literal(step.source)
+        body: list[nodes.Node] = []
         if not step.ran:
             classes.append("claims-scenario-notrun")
             text = " not run (the script stopped above)"
             caption += nodes.emphasis(text, text)
-            figure += caption
-            return figure
+        else:
+            self.describe_result(caption, step, columns)
+            if step.error is not None:
+                classes.append("claims-scenario-stopped")
+            body = self.pictures(r, step, index, last, columns)
+        if not body:
+            para = nodes.paragraph("", "", *caption.children, classes=["claims-scenario-caption"])
+            return nodes.container("", para, classes=classes)
+        # docutils closes <figcaption> at the end of the figure: the caption comes last
+        # (the style sheet shows it first).
+        figure = nodes.figure("", *body, classes=classes)
+        figure["ids"].append(self.uid(r.design, index, "step"))
+        figure += caption
+        return figure
+
+    @staticmethod
+    def describe_result(caption: nodes.Element, step: Step, columns: int) -> None:
+        """Add the step's value, error, fired rules and broken soft invariants."""
         if step.value is not None:
             caption += nodes.Text(" → " if columns == 1 else "")
             caption += literal(step.value)
         if step.error is not None:
-            classes.append("claims-scenario-stopped")
             text = f" ✖ stopped here: {step.error}"
             caption += nodes.inline(text, text, classes=["claims-scenario-error"])
         if step.rules:
@@ -427,7 +442,11 @@ class ScenarioDirective(ModelDirective):
         for soft in step.soft:
             text = f" (soft invariant broken: {soft})"
             caption += nodes.inline(text, text, classes=["claims-scenario-soft"])
-        figure += caption
+
+    def pictures(
+        self, r: Run, step: Step, index: int, last: bool, columns: int
+    ) -> list[nodes.Node]:
+        """The pictures of the hosts after *step*, or a note when the mode draws none."""
         mode = self.options.get("draw", "each")
         draw = (
             step.error is not None
@@ -435,14 +454,12 @@ class ScenarioDirective(ModelDirective):
             or (mode == "changed" and (step.changed or index == 0))
             or (mode == "last" and last)
         )
+        if not step.pictures:
+            return []
         if not draw:
-            if step.pictures:
-                figure += nodes.paragraph(
-                    "",
-                    "memory unchanged" if not step.changed else "memory changed",
-                    classes=["claims-scenario-unchanged"],
-                )
-            return figure
+            text = "memory changed" if step.changed else "memory unchanged"
+            return [nodes.paragraph(text, text, classes=["claims-scenario-unchanged"])]
+        result: list[nodes.Node] = []
         named = len(step.pictures) > 1
         for picture in step.pictures:
             title = f"Memory after {step.source.splitlines()[0]}"
@@ -451,7 +468,7 @@ class ScenarioDirective(ModelDirective):
             if r.design:
                 title += f" ({r.design})"
             if named:
-                figure += nodes.paragraph(picture.name, picture.name)
+                result.append(nodes.paragraph(picture.name, picture.name))
                 title += f", host {picture.name}"
             uid = self.uid(r.design, index, picture.name)
             svg = memory_svg.render_svg(
@@ -461,8 +478,8 @@ class ScenarioDirective(ModelDirective):
                 stopped=step.error is not None,
                 width=memory_svg.WIDTH if columns == 1 else COLUMN_WIDTH,
             )
-            figure += _picture_node(svg, memory_svg.describe(picture.layout))
-        return figure
+            result.append(_picture_node(svg, memory_svg.describe(picture.layout)))
+        return result
 
 
 # --- setup ------------------------------------------------------------------------------
