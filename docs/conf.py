@@ -40,9 +40,17 @@ nitpicky = True
 claims_require_complete = True
 claims_default_design = "v7"
 
-# Graphviz: SVG output (graphviz-pure cannot write the PNG image maps); a system dot
-# wins when there is one, else the pip-installed graphviz-pure binary.
-graphviz_dot = os.environ.get("GRAPHVIZ_DOT") or shutil.which("dot") or "graphviz-pure"
+# Graphviz: SVG output (graphviz-pure cannot write the PNG image maps); $GRAPHVIZ_DOT,
+# else a system dot, else the pip-installed graphviz-pure binary.
+# graphviz-pure installs no ``dot``; look for it on PATH (nox puts the session's bin/
+# there) and next to the running interpreter (``.venv/bin/sphinx-build`` run directly).
+_pure = Path(sys.executable).parent / "graphviz-pure"
+graphviz_dot = (
+    os.environ.get("GRAPHVIZ_DOT")
+    or shutil.which("dot")
+    or shutil.which("graphviz-pure")
+    or (str(_pure) if _pure.exists() else "graphviz-pure")
+)
 graphviz_output_format = "svg"
 
 # MyST pages: fenced ``python`` blocks hold the doctests that Sybil runs.
