@@ -1,0 +1,17 @@
+"""Two pages that render from the model (reST and MyST) and two that do not."""
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+extensions = ["sphinx_claims", "myst_parser"]
+nitpicky = True
+exclude_patterns = ["_build"]
+graphviz_dot = (
+    os.environ.get("GRAPHVIZ_DOT")
+    or shutil.which("dot")
+    or shutil.which("graphviz-pure")
+    or str(Path(sys.executable).parent / "graphviz-pure")
+)
+graphviz_output_format = "svg"
