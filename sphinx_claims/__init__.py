@@ -14,6 +14,7 @@ Usage for page authors: ``/work/notes/extension-usage.md`` (also in the docs).
 
 from __future__ import annotations
 
+import contextlib
 from typing import TYPE_CHECKING, Final
 
 from . import capi, diagrams, dot, export, model, scenario
@@ -21,7 +22,7 @@ from .domain import ClaimsDomain, check_coverage, quiet_undeclared
 from .invariants import InvariantDirective, InvariantsDirective
 from .rules import RuleDirective, RulesDirective
 from .tables import DesignDiff, RenameTable
-from .util import INPUT, WARNING_TYPE, logger
+from .util import INPUT, MODEL, WARNING_TYPE, logger, model_failure
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -39,7 +40,11 @@ def _config_inited(app: Sphinx, config: Config) -> None:
     templates = str(export.TEMPLATES)
     if templates not in config.templates_path:
         config.templates_path.append(templates)
-    designs = model.designs()
+    try:
+        designs = model.designs()
+    except Exception as exc:  # a broken model: warn, the directives warn again per page
+        logger.warning("%s", model_failure(exc), type=WARNING_TYPE, subtype=MODEL)
+        return
     if config.claims_default_design not in designs:
         logger.warning(
             "claims_default_design = %r is not a design preset; choose one of %s",
@@ -52,7 +57,8 @@ def _config_inited(app: Sphinx, config: Config) -> None:
 
 
 def _before_read(app: Sphinx, env: BuildEnvironment, docnames: list[str]) -> None:
-    model.load()  # re-import a changed model once, before any page renders from it
+    with contextlib.suppress(Exception):  # a broken model: each directive warns at its line
+        model.load()  # re-import a changed model once, before any page renders from it
 
 
 def setup(app: Sphinx) -> ExtensionMetadata:

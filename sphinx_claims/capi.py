@@ -270,10 +270,10 @@ def resolve_soft(
     appear in the generated declarations."""
     if node.get("claims_soft"):
         return contnode
-    if (
-        node.get("refdomain") == "c"
-        and node.get("reftype") == "identifier"
-        and node.get("reftarget") in external_identifiers()
-    ):
-        return contnode
-    return None
+    if node.get("refdomain") != "c" or node.get("reftype") != "identifier":
+        return None
+    try:
+        external = external_identifiers()
+    except Exception:  # a broken model: the directives already warned
+        return None
+    return contnode if node.get("reftarget") in external else None

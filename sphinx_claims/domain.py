@@ -20,7 +20,7 @@ from sphinx.roles import XRefRole
 from sphinx.util.nodes import make_refnode
 
 from . import model
-from .util import COVERAGE, WARNING_TYPE, logger
+from .util import COVERAGE, MODEL, WARNING_TYPE, logger, model_failure
 
 if TYPE_CHECKING:
     from sphinx.builders import Builder
@@ -235,7 +235,12 @@ def check_coverage(app: object, env: BuildEnvironment) -> None:
     """``env-check-consistency``: warn about each coverage problem."""
     domain = cast("ClaimsDomain", env.get_domain("claims"))
     require = bool(env.config.claims_require_complete)
-    for message, location in coverage_problems(domain, require_complete=require):
+    try:
+        problems = list(coverage_problems(domain, require_complete=require))
+    except Exception as exc:  # a broken model must not stop the build (autobuild)
+        logger.warning("coverage check: %s", model_failure(exc), type=WARNING_TYPE, subtype=MODEL)
+        return
+    for message, location in problems:
         _warn(message, location)
 
 
@@ -247,8 +252,8 @@ def quiet_undeclared(
     if node.get("refdomain") != "claims":
         return None
     kind = ROLE_KIND.get(str(node.get("reftype")))
-    if kind == "rule" and node["reftarget"] not in model.rules():
-        return contnode
-    if kind == "invariant" and node["reftarget"] not in model.invariants():
-        return contnode
-    return None
+    try:
+        declared = model.rules() if kind == "rule" else model.invariants()
+    except Exception:  # a broken model: the directives already warned
+        return None
+    return contnode if node["reftarget"] not in declared else None

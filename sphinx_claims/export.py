@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Final, cast
 from sphinx.builders.html import StandaloneHTMLBuilder
 
 from . import model
+from .util import MODEL, WARNING_TYPE, logger, model_failure
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -160,8 +161,12 @@ def write_export(app: Sphinx, exception: Exception | None) -> None:
     """``build-finished``: write ``claims.json`` and its schema at the output root."""
     if exception is not None or not isinstance(app.builder, StandaloneHTMLBuilder):
         return
-    model.load()
-    text = json.dumps(export(app), indent=2, ensure_ascii=False) + "\n"
+    try:
+        model.load()
+        text = json.dumps(export(app), indent=2, ensure_ascii=False) + "\n"
+    except Exception as exc:  # a broken model must not stop the build (autobuild)
+        logger.warning("claims.json: %s", model_failure(exc), type=WARNING_TYPE, subtype=MODEL)
+        return
     target = Path(app.outdir) / "claims.json"
     if not target.exists() or target.read_text(encoding="utf-8") != text:
         target.write_text(text, encoding="utf-8")

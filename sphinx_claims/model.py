@@ -18,6 +18,7 @@ and the next build renders the patched registry.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -50,9 +51,22 @@ def _package_dir(package: ModuleType) -> Path:
     return Path(file).parent
 
 
+def directory() -> Path:
+    """The model package's directory, found without importing it (so that a model that
+    fails to import still has files a page can depend on)."""
+    package = sys.modules.get(PACKAGE)
+    if package is not None:
+        return _package_dir(package)
+    found = importlib.util.find_spec(PACKAGE)
+    if found is None or found.origin is None:
+        raise ModuleNotFoundError(f"the model package {PACKAGE!r} cannot be found")
+    return Path(found.origin).parent
+
+
 def files(package: ModuleType | None = None) -> list[Path]:
     """Return the model's source files (``spec/*.py``), sorted."""
-    return sorted(_package_dir(package or load()).glob("*.py"))
+    where = _package_dir(package) if package is not None else directory()
+    return sorted(where.glob("*.py"))
 
 
 def _signature(package: ModuleType) -> Signature:

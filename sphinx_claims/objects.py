@@ -19,7 +19,7 @@ from sphinx.directives import ObjectDescription
 from sphinx.util.docutils import SphinxDirective
 
 from . import model
-from .util import INPUT, WARNING_TYPE, logger
+from .util import INPUT, MODEL, WARNING_TYPE, logger, model_failure
 
 if TYPE_CHECKING:
     from .domain import ClaimsDomain
@@ -66,10 +66,21 @@ class ModelObject(ObjectDescription[str]):
         """Add to the signature line after the name."""
 
     def run(self) -> list[nodes.Node]:
-        model.load()
-        model.note_dependencies(self.env)
+        model.note_dependencies(self.env)  # first: a fixed model must re-read this page
         name = self.arguments[0].strip()
-        found = self.lookup(name)
+        try:
+            model.load()
+            found = self.lookup(name)
+        except Exception as exc:  # a broken model must not stop the build (autobuild)
+            logger.warning(
+                "%s: %s",
+                self.name,
+                model_failure(exc),
+                location=self.get_location(),
+                type=WARNING_TYPE,
+                subtype=MODEL,
+            )
+            return []
         if found is None:
             logger.warning(
                 "%s: the model declares no %s %r",

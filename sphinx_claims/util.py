@@ -25,6 +25,7 @@ INPUT: Final = "input"
 COVERAGE: Final = "coverage"
 GRAPHVIZ: Final = "graphviz"
 C_API: Final = "c-api"
+MODEL: Final = "model"
 
 Cell = str | nodes.Node | Sequence[nodes.Node]
 
@@ -41,9 +42,13 @@ class ModelDirective(SphinxDirective):
     def run(self) -> list[nodes.Node]:
         from . import model
 
-        model.load()
-        model.note_dependencies(self.env)
-        return self.render()
+        model.note_dependencies(self.env)  # first: a fixed model must re-read this page
+        try:
+            model.load()
+            return self.render()
+        except Exception as exc:  # a broken model must not stop the build (autobuild)
+            self.warn(model_failure(exc), MODEL)
+            return []
 
     def render(self) -> list[nodes.Node]:
         raise NotImplementedError
@@ -66,6 +71,11 @@ class ModelDirective(SphinxDirective):
             return True
         self.warn(f"unknown {option} {value!r}; choose one of {', '.join(allowed)}")
         return False
+
+
+def model_failure(exc: BaseException) -> str:
+    """The message of a warning about an exception raised by the model."""
+    return f"rendering from the model failed: {type(exc).__name__}: {exc}"
 
 
 def paragraph(*children: nodes.Node | str) -> nodes.paragraph:

@@ -126,6 +126,43 @@ def test_a_model_edit_re_reads_exactly_the_model_pages_then_nothing(
     assert app.warning.getvalue() == ""
 
 
+def test_a_broken_model_warns_at_each_page_and_a_fix_renders_again(
+    make_app: MakeApp, tmp_path: Path, model_copy: Path
+) -> None:
+    # what sphinx-autobuild meets when a model file is saved half-edited
+    srcdir = copy_root(tmp_path, "claims-small")
+    designs = model_copy / "designs.py"
+    good = designs.read_text(encoding="utf-8")
+    designs.write_text(good + "\ndef half_typed(:\n", encoding="utf-8")
+    app = make_app("html", srcdir=srcdir, freshenv=True)
+    app.build()
+    text = strip_colors(app.warning.getvalue())
+    assert "Traceback" not in text
+    failed = re.findall(
+        r"^(\S+):(\d+): WARNING: (claims:[a-z-]+): rendering from the model failed: "
+        r"SyntaxError",
+        text,
+        flags=re.MULTILINE,
+    )
+    assert {(Path(path).name, directive) for path, _, directive in failed} == {
+        ("model.rst", "claims:state-diagram"),
+        ("model.rst", "claims:rename-table"),
+        ("model.rst", "claims:rule"),
+        ("guide.md", "claims:invariant"),
+    }
+    assert all(line.endswith("[claims.model]") for line in text.splitlines() if "failed" in line)
+    assert (app.outdir / "prose.html").exists()  # the build went on
+
+    designs.write_text(good, encoding="utf-8")
+    app.cleanup()
+    app = make_app("html", srcdir=srcdir)
+    reads = record_reads(app)
+    app.build()
+    assert sorted(reads) == ["guide", "model"]
+    assert app.warning.getvalue() == ""
+    assert 'id="set-duplicate-node"' in (app.outdir / "model.html").read_text(encoding="utf-8")
+
+
 # --- parallel == serial -----------------------------------------------------------------
 
 
