@@ -210,8 +210,7 @@ def test_redeem_steps_node_then_host_then_other_nodes_ascending() -> None:
     assert host.claim_memory(d, [E(1, 1), E(2, HOST), E(2, 2), E(2, 0)]) == 0
     page = host.alloc_domheap_pages(d, order=3, node=1)
     assert page is not None and page.node == 1
-    assert host.last_rules == ("redeem-step-1", "redeem-step-2", "redeem-step-3",
-                               "alloc-last-node")
+    assert host.last_rules == ("redeem-step-1", "redeem-step-2", "redeem-step-3", "alloc-last-node")
     # 8 pages: 1 from node 1, 2 host-wide, then 2 from node 0 and 2 from node 2 (total 7)
     assert d.claims == [0, 0, 0] and d.outstanding_pages == 0
     assert host.outstanding_claims == 0 and host.claimed_pages == [0, 0, 0]
@@ -280,8 +279,12 @@ def test_assign_over_max_pages_loses_the_redeemed_claim() -> None:
     assert host.set_max_pages(d, 1) == 0
     free_before = host.heaps[1].snapshot()  # type: ignore[union-attr]
     assert host.alloc_domheap_pages(d, order=1, node=1) is None
-    assert host.last_rules == ("redeem-step-1", "alloc-last-node", "assign-max-pages",
-                               "free-no-claim-back")
+    assert host.last_rules == (
+        "redeem-step-1",
+        "alloc-last-node",
+        "assign-max-pages",
+        "free-no-claim-back",
+    )
     assert d.claims[1] == 2 and d.outstanding_pages == 2 and host.outstanding_claims == 2
     assert d.tot_pages == 0 and host.physinfo() == (16, 2)
     assert d.last_alloc_node == 1

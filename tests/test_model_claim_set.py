@@ -11,7 +11,7 @@ import errno
 
 import pytest
 
-from spec import HOST, LEGACY, ClaimEntry, Host
+from spec import HOST, LEGACY, ClaimEntry, Domain, Host
 from spec.abi import UINT_MAX, XEN_DOMCTL_CLAIM_MEMORY_SET
 
 E = ClaimEntry
@@ -64,7 +64,9 @@ def test_zero_page_node_entries_are_validated_but_install_nothing(rejects) -> No
     assert d.claims[1] == 0 and d.outstanding_pages == 2
     rejects(host, lambda: host.claim_memory(d, [E(0, 2)]), -errno.ENOENT, "set-unknown-node")
     rejects(
-        host, lambda: host.claim_memory(d, [E(0, 1), E(0, 1)]), -errno.EINVAL,
+        host,
+        lambda: host.claim_memory(d, [E(0, 1), E(0, 1)]),
+        -errno.EINVAL,
         "set-duplicate-node",
     )
 
@@ -80,20 +82,29 @@ def test_an_all_zero_set_releases_everything(entries: list[ClaimEntry]) -> None:
     assert host.outstanding_claims == 0 and host.claimed_pages == [0, 0]
 
 
-def test_release_skips_the_max_pages_check_in_v7_only(rejects) -> None:
+def squeezed(design: str) -> tuple[Host, Domain]:
+    """A domain with a claim whose max_pages was lowered below its tot_pages."""
+    host = Host(nodes=[8], design=design)
+    d = host.create_domain()
+    assert host.claim_memory(d, [E(4, HOST)]) == 0
+    assert host.alloc_domheap_pages(d, order=1) is not None
+    assert host.set_max_pages(d, 1) == 0
+    return host, d
+
+
+def test_v7_release_skips_the_max_pages_check() -> None:
     """[NT3] TCCH: cancelling must work after max_pages was lowered below tot_pages."""
-    for design, rc in (("v7", 0), ("v6", -errno.EINVAL)):
-        host = Host(nodes=[8], design=design)
-        d = host.create_domain()
-        assert host.claim_memory(d, [E(4, HOST)]) == 0
-        assert host.alloc_domheap_pages(d, order=1) is not None
-        assert host.set_max_pages(d, 1) == 0
-        if rc:
-            rejects(host, lambda: host.claim_memory(d, [E(0, HOST)]), rc, "set-max-pages")
-            assert d.outstanding_pages == 2
-        else:
-            assert host.claim_memory(d, [E(0, HOST)]) == 0
-            assert d.outstanding_pages == 0
+    host, d = squeezed("v7")
+    assert host.claim_memory(d, [E(0, HOST)]) == 0
+    assert d.outstanding_pages == 0
+
+
+def test_v6_release_can_fail_the_max_pages_check(rejects) -> None:
+    """v6-v7-code.md 5.1: v6 has no pure-release shortcut."""
+    host, d = squeezed("v6")
+    rejects(host, lambda: host.claim_memory(d, [E(0, HOST)]), -errno.EINVAL, "set-max-pages")
+    assert d.outstanding_pages == 2
+    assert host.claim_pages(d, 0) == 0  # the legacy release still works
 
 
 def test_v6_all_zero_set_goes_through_the_install_path() -> None:
@@ -135,7 +146,9 @@ def test_duplicate_node(rejects) -> None:
     host = v7_host()
     d = host.create_domain()
     rejects(
-        host, lambda: host.claim_memory(d, [E(1, 0), E(1, 3), E(2, 0)]), -errno.EINVAL,
+        host,
+        lambda: host.claim_memory(d, [E(1, 0), E(1, 3), E(2, 0)]),
+        -errno.EINVAL,
         "set-duplicate-node",
     )
 
@@ -193,7 +206,9 @@ def test_host_availability_credits_the_whole_current_claim(rejects) -> None:
     assert host.claim_memory(d, [E(6, HOST)]) == 0  # all 16 pages claimed now
     assert host.claim_memory(d, [E(6, 0)]) == 0  # node 0: 8 - 0 free; host: 0 + 6
     rejects(
-        host, lambda: host.claim_memory(d, [E(6, 0), E(1, HOST)]), -errno.ENOMEM,
+        host,
+        lambda: host.claim_memory(d, [E(6, 0), E(1, HOST)]),
+        -errno.ENOMEM,
         "set-host-nomem",
     )
 
@@ -231,7 +246,9 @@ def test_v7_legacy_with_node_pages(rejects) -> None:
     host = Host(nodes=[8, 8])
     d = host.create_domain()
     rejects(
-        host, lambda: host.claim_memory(d, [E(5, LEGACY), E(1, 0)]), -errno.EINVAL,
+        host,
+        lambda: host.claim_memory(d, [E(5, LEGACY), E(1, 0)]),
+        -errno.EINVAL,
         "set-legacy-with-nodes",
     )
 
@@ -240,7 +257,9 @@ def test_v7_legacy_node_enomem_comes_before_the_legacy_check(rejects) -> None:
     host = Host(nodes=[8, 8])
     d = host.create_domain()
     rejects(
-        host, lambda: host.claim_memory(d, [E(10, LEGACY), E(99, 0)]), -errno.ENOMEM,
+        host,
+        lambda: host.claim_memory(d, [E(10, LEGACY), E(99, 0)]),
+        -errno.ENOMEM,
         "set-node-nomem",
     )
 
@@ -249,8 +268,9 @@ def test_v7_legacy_zero_releases_and_legacy_rules_apply(rejects) -> None:
     host = Host(nodes=[8, 8])
     d = host.create_domain()
     assert host.claim_memory(d, [E(2, 0), E(2, HOST)]) == 0
-    rejects(host, lambda: host.claim_memory(d, [E(9, LEGACY)]), -errno.EINVAL,
-            "legacy-existing-claim")
+    rejects(
+        host, lambda: host.claim_memory(d, [E(9, LEGACY)]), -errno.EINVAL, "legacy-existing-claim"
+    )
     assert host.claim_memory(d, [E(0, LEGACY)]) == 0
     assert d.outstanding_pages == 0 and host.claimed_pages == [0, 0]
 
@@ -258,8 +278,9 @@ def test_v7_legacy_zero_releases_and_legacy_rules_apply(rejects) -> None:
 def test_v7_legacy_entry_checks_cmd_first(rejects) -> None:
     host = Host(nodes=[8, 8])
     d = host.create_domain()
-    rejects(host, lambda: host.claim_memory(d, [E(4, LEGACY, cmd=1)]), -errno.EINVAL,
-            "set-reserved-cmd")
+    rejects(
+        host, lambda: host.claim_memory(d, [E(4, LEGACY, cmd=1)]), -errno.EINVAL, "set-reserved-cmd"
+    )
 
 
 def test_v6_single_legacy_entry_skips_the_pad_check() -> None:
@@ -281,8 +302,12 @@ def test_v6_legacy_in_a_larger_set_is_an_unknown_node(entries, rejects) -> None:
 def test_v6_pad_check_comes_before_legacy_handling_in_a_larger_set(rejects) -> None:
     host = Host(nodes=[8, 8], design="v6")
     d = host.create_domain()
-    rejects(host, lambda: host.claim_memory(d, [E(4, LEGACY, cmd=2), E(1, 0)]), -errno.EINVAL,
-            "set-reserved-cmd")
+    rejects(
+        host,
+        lambda: host.claim_memory(d, [E(4, LEGACY, cmd=2), E(1, 0)]),
+        -errno.EINVAL,
+        "set-reserved-cmd",
+    )
 
 
 # --- v6 overflow check ----------------------------------------------------------------------
@@ -293,8 +318,9 @@ def test_v6_node_sum_overflow_and_v7_without_it(rejects) -> None:
     v6 = Host(nodes=[8, 8], design="v6")
     d = v6.create_domain()
     rejects(v6, lambda: v6.claim_memory(d, entries), -errno.EINVAL, "set-node-sum-overflow")
-    rejects(v6, lambda: v6.claim_memory(d, [E(UINT_MAX + 1, 0)]), -errno.EINVAL,
-            "set-node-sum-overflow")
+    rejects(
+        v6, lambda: v6.claim_memory(d, [E(UINT_MAX + 1, 0)]), -errno.EINVAL, "set-node-sum-overflow"
+    )
     assert v6.claim_memory(d, [E(5, 0), E(UINT_MAX - 5, 1)]) == -errno.ENOMEM  # sum = UINT_MAX
     v7 = Host(nodes=[8, 8])
     d = v7.create_domain()
@@ -304,10 +330,18 @@ def test_v6_node_sum_overflow_and_v7_without_it(rejects) -> None:
 def test_v6_duplicate_and_unknown_node_come_before_overflow(rejects) -> None:
     host = Host(nodes=[8, 8], design="v6")
     d = host.create_domain()
-    rejects(host, lambda: host.claim_memory(d, [E(5, 0), E(UINT_MAX, 0)]), -errno.EINVAL,
-            "set-duplicate-node")
-    rejects(host, lambda: host.claim_memory(d, [E(5, 0), E(UINT_MAX, 7)]), -errno.ENOENT,
-            "set-unknown-node")
+    rejects(
+        host,
+        lambda: host.claim_memory(d, [E(5, 0), E(UINT_MAX, 0)]),
+        -errno.EINVAL,
+        "set-duplicate-node",
+    )
+    rejects(
+        host,
+        lambda: host.claim_memory(d, [E(5, 0), E(UINT_MAX, 7)]),
+        -errno.ENOENT,
+        "set-unknown-node",
+    )
 
 
 def test_huge_node_entry_is_enomem_before_max_pages_in_v7(rejects) -> None:
@@ -329,37 +363,57 @@ def test_host_entry_has_no_phase_1_availability_check(rejects) -> None:
 def test_duplicate_and_reserved_cmd_in_one_entry_is_the_reserved_cmd(rejects) -> None:
     host = v7_host()
     d = host.create_domain()
-    rejects(host, lambda: host.claim_memory(d, [E(1, 0), E(1, 0, cmd=1)]), -errno.EINVAL,
-            "set-reserved-cmd")
+    rejects(
+        host,
+        lambda: host.claim_memory(d, [E(1, 0), E(1, 0, cmd=1)]),
+        -errno.EINVAL,
+        "set-reserved-cmd",
+    )
 
 
 def test_first_failing_entry_wins(rejects) -> None:
     host = v7_host()
     d = host.create_domain()
-    rejects(host, lambda: host.claim_memory(d, [E(1, 9), E(1, 0, cmd=1)]), -errno.ENOENT,
-            "set-unknown-node")
-    rejects(host, lambda: host.claim_memory(d, [E(1, 0, cmd=1), E(1, 9)]), -errno.EINVAL,
-            "set-reserved-cmd")
-    rejects(host, lambda: host.claim_memory(d, [E(99, 0), E(1, 0)]), -errno.ENOMEM,
-            "set-node-nomem")
-    rejects(host, lambda: host.claim_memory(d, [E(1, 0), E(99, 0)]), -errno.EINVAL,
-            "set-duplicate-node")
-    rejects(host, lambda: host.claim_memory(d, [E(1, HOST), E(99, 0), E(1, HOST)]),
-            -errno.ENOMEM, "set-node-nomem")
+    rejects(
+        host,
+        lambda: host.claim_memory(d, [E(1, 9), E(1, 0, cmd=1)]),
+        -errno.ENOENT,
+        "set-unknown-node",
+    )
+    rejects(
+        host,
+        lambda: host.claim_memory(d, [E(1, 0, cmd=1), E(1, 9)]),
+        -errno.EINVAL,
+        "set-reserved-cmd",
+    )
+    rejects(
+        host, lambda: host.claim_memory(d, [E(99, 0), E(1, 0)]), -errno.ENOMEM, "set-node-nomem"
+    )
+    rejects(
+        host, lambda: host.claim_memory(d, [E(1, 0), E(99, 0)]), -errno.EINVAL, "set-duplicate-node"
+    )
+    rejects(
+        host,
+        lambda: host.claim_memory(d, [E(1, HOST), E(99, 0), E(1, HOST)]),
+        -errno.ENOMEM,
+        "set-node-nomem",
+    )
 
 
 def test_unknown_node_before_duplicate_check(rejects) -> None:
     host = v7_host()
     d = host.create_domain()
-    rejects(host, lambda: host.claim_memory(d, [E(1, 2), E(1, 2)]), -errno.ENOENT,
-            "set-unknown-node")
+    rejects(
+        host, lambda: host.claim_memory(d, [E(1, 2), E(1, 2)]), -errno.ENOENT, "set-unknown-node"
+    )
 
 
 def test_phase_1_errors_before_phase_2_errors(rejects) -> None:
     host = Host(nodes=[8, 8])
     d = host.create_domain(max_pages=1)
-    rejects(host, lambda: host.claim_memory(d, [E(5, HOST), E(1, 9)]), -errno.ENOENT,
-            "set-unknown-node")
+    rejects(
+        host, lambda: host.claim_memory(d, [E(5, HOST), E(1, 9)]), -errno.ENOENT, "set-unknown-node"
+    )
 
 
 def test_max_pages_before_host_availability(rejects) -> None:
@@ -392,10 +446,8 @@ def test_xsm_before_llc_before_everything_else(design: str, rejects) -> None:
     host.xsm_deny_claims = host.llc_coloring = True
     rejects(host, lambda: host.claim_memory(d, None, 0), -errno.EPERM, "domctl-xsm")
     host.xsm_deny_claims = False
-    rejects(host, lambda: host.claim_memory(d, None, 0), -errno.EOPNOTSUPP,
-            "domctl-llc-coloring")
-    rejects(host, lambda: host.claim_memory(99, [E(1, 0)]), -errno.ESRCH,
-            "domctl-unknown-domain")
+    rejects(host, lambda: host.claim_memory(d, None, 0), -errno.EOPNOTSUPP, "domctl-llc-coloring")
+    rejects(host, lambda: host.claim_memory(99, [E(1, 0)]), -errno.ESRCH, "domctl-unknown-domain")
 
 
 @pytest.mark.parametrize("design", ["v7", "v6"])
@@ -412,11 +464,9 @@ def test_too_many_entries(design: str, rejects) -> None:
     # [ST7] I1-2: 0x100 entries -> E2BIG; MAX_NUMNODES + 1 = 65 entries pass the domctl.
     host = Host(nodes=[8, 8], design=design)
     d = host.create_domain()
-    rejects(host, lambda: host.claim_memory(d, [E(1, 0)] * 0x100), -errno.E2BIG,
-            "domctl-too-many")
+    rejects(host, lambda: host.claim_memory(d, [E(1, 0)] * 0x100), -errno.E2BIG, "domctl-too-many")
     rejects(host, lambda: host.claim_memory(d, [E(1, 0)] * 66), -errno.E2BIG, "domctl-too-many")
-    rejects(host, lambda: host.claim_memory(d, [E(1, 0)] * 65), -errno.EINVAL,
-            "set-duplicate-node")
+    rejects(host, lambda: host.claim_memory(d, [E(1, 0)] * 65), -errno.EINVAL, "set-duplicate-node")
 
 
 def test_max_entries_follows_max_numnodes(rejects) -> None:
@@ -430,12 +480,24 @@ def test_bad_mode_before_dying_check(rejects) -> None:
     host = Host(nodes=[8, 8])
     d = host.create_domain()
     host.destroy_domain(d)
-    rejects(host, lambda: host.domctl_claim_memory(d, 2, [E(1, 0)], 1), -errno.EOPNOTSUPP,
-            "domctl-bad-mode")
-    rejects(host, lambda: host.domctl_claim_memory(d, XEN_DOMCTL_CLAIM_MEMORY_SET, [], 0),
-            -errno.EINVAL, "domctl-no-entries")
-    rejects(host, lambda: host.domctl_claim_memory(d, 0, [E(1, 0)] * 66, 66), -errno.E2BIG,
-            "domctl-too-many")
+    rejects(
+        host,
+        lambda: host.domctl_claim_memory(d, 2, [E(1, 0)], 1),
+        -errno.EOPNOTSUPP,
+        "domctl-bad-mode",
+    )
+    rejects(
+        host,
+        lambda: host.domctl_claim_memory(d, XEN_DOMCTL_CLAIM_MEMORY_SET, [], 0),
+        -errno.EINVAL,
+        "domctl-no-entries",
+    )
+    rejects(
+        host,
+        lambda: host.domctl_claim_memory(d, 0, [E(1, 0)] * 66, 66),
+        -errno.E2BIG,
+        "domctl-too-many",
+    )
     rejects(host, lambda: host.claim_memory(d, [E(1, 0)]), -errno.ESRCH, "domctl-dying")
 
 
@@ -464,8 +526,12 @@ def test_nr_entries_shorter_than_the_list_reads_only_that_many() -> None:
 def test_v6_pad_field_and_missing_get(rejects) -> None:
     host = Host(nodes=[8, 8], design="v6")
     d = host.create_domain()
-    rejects(host, lambda: host.domctl_claim_memory(d, 1, [E(1, 0)], 1), -errno.EINVAL,
-            "domctl-no-entries")
+    rejects(
+        host,
+        lambda: host.domctl_claim_memory(d, 1, [E(1, 0)], 1),
+        -errno.EINVAL,
+        "domctl-no-entries",
+    )
     rejects(host, lambda: host.get_claims(d, 4), -errno.EINVAL, "domctl-no-entries")
     rc, nr, out = host.domctl_claim_memory(d, 0, [E(1, 0)], 1)
     assert (rc, nr, out) == (0, 1, [])

@@ -87,8 +87,10 @@ def test_destroy_releases_claims_and_frees_pages(design: str) -> None:
     assert host.claim_pages(other, 2) == 0
     assert host.destroy_domain(d) == 0
     assert host.last_rules == (
-        "release-node-first", "legacy-release",  # claims first ...
-        "free-no-claim-back", "free-no-claim-back",  # ... then each of its two buddies
+        "release-node-first",
+        "legacy-release",  # claims first ...
+        "free-no-claim-back",
+        "free-no-claim-back",  # ... then each of its two buddies
         "kill-releases-claims",
     )
     assert d.is_dying and d.tot_pages == 0 and d.extra_pages == 0 and d.pages == {}
@@ -170,6 +172,12 @@ def test_boot_layout_reserves_every_other_frame() -> None:
     host = Host(nodes=[8, 8], free=[(4, 2), (9, 0)])
     assert host.physinfo() == (5, 0) and host.node_avail_pages == [4, 1]
     assert host.reserved == {0, 1, 2, 3, 8, *range(10, 16)}
+
+
+def test_boot_layout_with_a_node_that_is_not_online() -> None:
+    host = Host(nodes=[4, None, 4], free=[(4, 1)])  # MFNs 4..7 belong to node 2
+    assert host.node_avail_pages == [0, 0, 2]
+    assert host.reserved == {0, 1, 2, 3, 6, 7}
 
 
 def test_reprs() -> None:

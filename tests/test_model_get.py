@@ -25,8 +25,9 @@ def host() -> Host:
 def test_a_domain_without_claims_reports_one_zero_host_entry(host: Host, rejects) -> None:
     # [ST7] A1-8
     d = host.create_domain()
-    assert rejects(host, lambda: host.get_claims(d, 0, null_handle=True), -errno.ERANGE,
-                   "get-too-small") == (-errno.ERANGE, 1, [])
+    assert rejects(
+        host, lambda: host.get_claims(d, 0, null_handle=True), -errno.ERANGE, "get-too-small"
+    ) == (-errno.ERANGE, 1, [])
     assert host.get_claims(d, 1) == (0, 1, [E(0, HOST)])
     assert host.last_rules == ("get-host-first",)
 
@@ -49,7 +50,9 @@ def test_too_small_buffer_copies_nothing_but_returns_the_count(host: Host, rejec
     d = host.create_domain()
     assert host.claim_memory(d, [E(2, HOST), E(2, 0), E(2, 1)]) == 0
     assert rejects(host, lambda: host.get_claims(d, 2), -errno.ERANGE, "get-too-small") == (
-        -errno.ERANGE, 3, [],
+        -errno.ERANGE,
+        3,
+        [],
     )
     assert host.get_claims(d, 1)[:2] == (-errno.ERANGE, 3)
 
@@ -59,15 +62,22 @@ def test_count_query_through_the_domctl(host: Host) -> None:
     d = host.create_domain()
     assert host.claim_memory(d, [E(2, HOST), E(2, 0), E(2, 1)]) == 0
     assert host.domctl_claim_memory(d, XEN_DOMCTL_CLAIM_MEMORY_GET, None, 0) == (
-        -errno.ERANGE, 3, [],
+        -errno.ERANGE,
+        3,
+        [],
     )
 
 
 def test_null_buffer_with_room_faults_after_writing_the_count(host: Host, rejects) -> None:
     d = host.create_domain()
     assert host.claim_memory(d, [E(2, 0)]) == 0
-    assert rejects(host, lambda: host.get_claims(d, 5, null_handle=True), -errno.EFAULT,
-                   "get-host-first", "domctl-get-fault") == (-errno.EFAULT, 2, [])
+    assert rejects(
+        host,
+        lambda: host.get_claims(d, 5, null_handle=True),
+        -errno.EFAULT,
+        "get-host-first",
+        "domctl-get-fault",
+    ) == (-errno.EFAULT, 2, [])
 
 
 def test_buffer_shorter_than_nr_entries_faults(host: Host) -> None:
@@ -87,14 +97,19 @@ def test_early_errors_leave_nr_entries_as_passed(host: Host, rejects) -> None:
     d = host.create_domain()
     host.destroy_domain(d)
     assert rejects(host, lambda: host.get_claims(d, 7), -errno.ESRCH, "domctl-dying") == (
-        -errno.ESRCH, 7, [],
+        -errno.ESRCH,
+        7,
+        [],
     )
-    assert rejects(host, lambda: host.get_claims(42, 7), -errno.ESRCH,
-                   "domctl-unknown-domain")[1] == 7
+    assert (
+        rejects(host, lambda: host.get_claims(42, 7), -errno.ESRCH, "domctl-unknown-domain")[1] == 7
+    )
     live = host.create_domain()
     host.llc_coloring = True
-    assert rejects(host, lambda: host.get_claims(live, 7), -errno.EOPNOTSUPP,
-                   "domctl-llc-coloring")[1] == 7
+    assert (
+        rejects(host, lambda: host.get_claims(live, 7), -errno.EOPNOTSUPP, "domctl-llc-coloring")[1]
+        == 7
+    )
     host.llc_coloring, host.xsm_deny_claims = False, True
     assert rejects(host, lambda: host.get_claims(live, 7), -errno.EPERM, "domctl-xsm")[1] == 7
 

@@ -140,14 +140,18 @@ def test_dying_domain_even_for_zero(host: Host, rejects) -> None:
 def test_llc_before_reservation_fields_and_lookup(host: Host, rejects) -> None:
     host.llc_coloring = True
     rejects(
-        host, lambda: host.claim_pages(42, 1, extent_order=1), -errno.EOPNOTSUPP,
+        host,
+        lambda: host.claim_pages(42, 1, extent_order=1),
+        -errno.EOPNOTSUPP,
         "legacy-llc-coloring",
     )
 
 
 def test_reservation_fields_before_domain_lookup(host: Host, rejects) -> None:
     rejects(
-        host, lambda: host.claim_pages(42, 1, mem_flags=1), -errno.EINVAL,
+        host,
+        lambda: host.claim_pages(42, 1, mem_flags=1),
+        -errno.EINVAL,
         "legacy-reservation-fields",
     )
 

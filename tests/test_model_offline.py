@@ -46,8 +46,10 @@ def test_offlining_an_offlined_page_again_changes_nothing() -> None:
 @pytest.mark.parametrize("mfn", [16, 2**40])
 def test_invalid_frame(mfn: int, rejects) -> None:
     host = Host(nodes=[8, 8])
-    assert rejects(host, lambda: host.offline_page(mfn), -errno.EINVAL,
-                   "offline-invalid-mfn") == (-errno.EINVAL, 0)
+    assert rejects(host, lambda: host.offline_page(mfn), -errno.EINVAL, "offline-invalid-mfn") == (
+        -errno.EINVAL,
+        0,
+    )
     rejects(host, lambda: host.online_page(mfn), -errno.EINVAL, "offline-invalid-mfn")
 
 

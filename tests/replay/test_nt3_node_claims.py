@@ -64,7 +64,9 @@ def test_cngs_claims_numa_get() -> None:
     # domain_get_claim_entries(dom1, &records = 0, NULL) and the libxc wrapper
     assert host.get_claims(dom1, 0, null_handle=True) == (-errno.ERANGE, 3, [])
     assert host.domctl_claim_memory(dom1, XEN_DOMCTL_CLAIM_MEMORY_GET, None, 0) == (
-        -errno.ERANGE, 3, [],
+        -errno.ERANGE,
+        3,
+        [],
     )
     assert claims(host, dom1) == [E(2, HOST), E(2, 0), E(2, 1)]
 
@@ -78,15 +80,20 @@ def test_oncs_offlining_node_claims() -> None:
     node_claims = heap_size // 2 - 1
     host_wide = heap_size - 2 * node_claims
     assert (heap_size, node_claims, host_wide) == (8, 3, 2)
-    assert host.claim_memory(dom1, [E(host_wide, HOST), E(node_claims, 0),
-                                    E(node_claims, 1)]) == 0
+    assert host.claim_memory(dom1, [E(host_wide, HOST), E(node_claims, 0), E(node_claims, 1)]) == 0
 
     assert host.offline_page(pages + 3)[0] == 0
     assert host.physinfo() == (heap_size - 1, heap_size - 1)
-    assert claims(host, dom1) == [E(host_wide - 1, HOST), E(node_claims, 0),
-                                  E(node_claims, 1)]  # host-wide recall
+    assert claims(host, dom1) == [
+        E(host_wide - 1, HOST),
+        E(node_claims, 0),
+        E(node_claims, 1),
+    ]  # host-wide recall
 
     assert host.offline_page(pages + 1)[0] == 0
     assert host.physinfo() == (heap_size - 2, heap_size - 2)
-    assert claims(host, dom1) == [E(host_wide - 1, HOST), E(node_claims - 1, 0),
-                                  E(node_claims, 1)]  # node-0 recall
+    assert claims(host, dom1) == [
+        E(host_wide - 1, HOST),
+        E(node_claims - 1, 0),
+        E(node_claims, 1),
+    ]  # node-0 recall

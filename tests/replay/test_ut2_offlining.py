@@ -23,7 +23,10 @@ PG_OFFLINE_OFFLINED = 1 << 1
 
 def run(design: str, target: int) -> Host:
     host = Host(
-        nodes=[MAX_PAGES], design=design, max_numnodes=1, free=[(4, 2)],
+        nodes=[MAX_PAGES],
+        design=design,
+        max_numnodes=1,
+        free=[(4, 2)],
         check_invariants=design == "v7",
     )
     dom1 = host.create_domain(max_pages=MAX_PAGES)
