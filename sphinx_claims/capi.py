@@ -156,7 +156,11 @@ def body(entry: CName, shown: str) -> list[nodes.Node]:
     if value is not None:
         fields.append(("Value", literal(value)))
     declaration = entry.declaration.strip()
-    if entry.kind not in ("macro", "struct") and declaration.removeprefix("typedef ") != shown:
+    unqualified = shown.replace(entry.name, short_name(entry))  # members outside their struct
+    if (
+        entry.kind not in ("macro", "struct")
+        and declaration.removeprefix("typedef ") != unqualified
+    ):
         fields.append(("C declaration", literal(declaration)))
     fields.append(("Model", literal(entry.model)))
     fields.append(("Since", entry.since))
