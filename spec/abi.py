@@ -174,6 +174,26 @@ class ClaimEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class Reservation:
+    """``struct xen_memory_reservation`` as ``XENMEM_claim_pages`` reads it ([UP] memory.h).
+
+    *nr_extents* is the page target (``xen_ulong_t``); *extent_start* is the address of
+    the extent handle (0 is NULL); libxc sets the other fields to 0.
+    """
+
+    nr_extents: int
+    extent_order: int = 0
+    mem_flags: int = 0
+    extent_start: int = 0
+
+    def __post_init__(self) -> None:
+        c_uint(self.nr_extents, "nr_pages", ULONG_MAX)
+        c_uint(self.extent_order, "extent_order")
+        c_uint(self.mem_flags, "mem_flags")
+        c_uint(self.extent_start, "extent_start", UINT64_MAX)
+
+
+@dataclass(frozen=True, slots=True)
 class Page:
     """A buddy handed out by the allocator: ``struct page_info`` of its first page.
 
@@ -301,6 +321,87 @@ def _register_abi() -> None:
             since=since,
             formers=formers,
         )
+    memflags: list[tuple[str, str, str]] = [
+        (
+            "MEMF_no_refcount",
+            f"{1 << 0:#x}",
+            "The pages may not use claims and do not count against max_pages (PGC_extra).",
+        ),
+        ("MEMF_exact_node", f"{1 << 4:#x}", "No fallback to another node."),
+        ("MEMF_no_owner", f"{1 << 5:#x}", "No owner; implies MEMF_no_refcount."),
+        (
+            "MEMF_no_scrub",
+            f"{1 << 8:#x}",
+            "Unscrubbed pages are fine (scrubbing is irrelevant to claims).",
+        ),
+        ("MEMF_node", "(((n) + 1) & 0xff) << 16", "Ask for node n (MEMF_node(n))."),
+        ("XENMEMF_node", "(((x) + 1) << 8)", "Guest-visible flag: ask for node x."),
+        ("XENMEMF_exact_node_request", f"{1 << 17:#x}", "Guest-visible flag: exact node."),
+        ("XENMEM_populate_physmap", "6", "memory_op sub-operation: populate the physmap."),
+    ]
+    for name, text, summary in memflags:
+        register(
+            name,
+            "macro",
+            f"{name} {text}",
+            summary,
+            model="spec.host.Host.alloc_domheap_pages",
+            source="[UP] xen/mm.h, public/memory.h",
+        )
+    for name, decl, summary in (
+        ("nodeid_t", "typedef uint8_t nodeid_t", "A NUMA node id; NUMA_NO_NODE is 0xFF."),
+        (
+            "nodemask_t",
+            "typedef struct { DECLARE_BITMAP(bits, MAX_NUMNODES); } nodemask_t",
+            "A set of nodes (bitmap of MAX_NUMNODES bits).",
+        ),
+        (
+            "uint64_aligned_t",
+            "typedef uint64_t uint64_aligned_t",
+            "A 64-bit field aligned to 8 bytes in every guest ABI.",
+        ),
+    ):
+        register(
+            name,
+            "type",
+            decl,
+            summary,
+            model="spec.abi.c_uint",
+            source="[UP] numa.h, nodemask.h, public/xen.h",
+        )
+    register(
+        "xen_memory_reservation",
+        "struct",
+        "struct xen_memory_reservation",
+        "Argument of XENMEM_claim_pages; only nr_extents and domid carry data.",
+        model="spec.abi.Reservation",
+        source="[UP] public/memory.h",
+    )
+    for member, decl, summary in (
+        ("extent_start", "XEN_GUEST_HANDLE(xen_pfn_t) extent_start", "Must be NULL."),
+        ("nr_extents", "xen_ulong_t nr_extents", "The claim target in pages."),
+        ("extent_order", "unsigned int extent_order", "Must be 0."),
+        ("mem_flags", "unsigned int mem_flags", "Must be 0 (no node bits)."),
+        ("domid", "domid_t domid", "The claiming domain."),
+    ):
+        register(
+            f"xen_memory_reservation.{member}",
+            "member",
+            decl,
+            summary,
+            model="spec.abi.Reservation",
+            source="[UP] public/memory.h",
+        )
+    register(
+        "xc_domain_populate_physmap",
+        "function",
+        "int xc_domain_populate_physmap(xc_interface *xch, uint32_t domid, "
+        "unsigned long nr_extents, unsigned int extent_order, unsigned int mem_flags, "
+        "xen_pfn_t *extent_start)",
+        "libxenctrl wrapper of XENMEM_populate_physmap.",
+        model="spec.host.Host.alloc_domheap_pages",
+        source="[UP] xc_domain.c",
+    )
     register(
         "MAX_NUMNODES",
         "macro",

@@ -160,6 +160,15 @@ def node_permits(h: HostState, node: int, request: int, d: Domain | None, use_cl
     return avail >= request
 
 
+@c_function(
+    "claims_permit_request",
+    "static bool claims_permit_request(const struct domain *d, unsigned long avail_pages, "
+    "unsigned long competing_claims, unsigned int memflags, unsigned long requested_pages, "
+    "nodeid_t node)",
+    "v6: the shortfall check, letting a domain's own claims cover what unclaimed memory lacks.",
+    source="[V6] 5d1e06a0fc",
+    since="v6",
+)
 def host_permits(h: HostState, request: int, d: Domain | None, use_claims: bool) -> bool:
     """The host-level check of the design in force (``alloc_heap_pages``)."""
     if h.design.host_check == "shortfall":

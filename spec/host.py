@@ -31,6 +31,7 @@ from .abi import (
     ClaimEntry,
     Page,
     Rc,
+    Reservation,
     c_uint,
 )
 from .alloc import alloc_domheap_pages, free_domheap_pages
@@ -164,20 +165,29 @@ class Host(HostState):
 
     @public
     def claim_pages(
-        self, d: Domain | int, nr_pages: int, *, extent_order: int = 0, mem_flags: int = 0
+        self,
+        d: Domain | int,
+        nr_pages: int,
+        *,
+        extent_order: int = 0,
+        mem_flags: int = 0,
+        extent_start: int = 0,
+        start_extent: int = 0,
+        null_handle: bool = False,
     ) -> Rc:
         """``XENMEM_claim_pages``: a legacy claim for a total of *nr_pages* pages.
 
         :param nr_pages: the target, ``nr_extents`` of ``struct xen_memory_reservation``.
         :param extent_order: must be 0 (libxc sets it so).
         :param mem_flags: must be 0; node bits are not supported by the legacy call.
+        :param extent_start: the extent handle's address; must be 0 (NULL).
+        :param start_extent: continuation bits of the command; must be 0.
+        :param null_handle: pass a NULL reservation, which Xen cannot read.
         """
-        c_uint(nr_pages, "nr_pages", UINT64_MAX)
-        c_uint(extent_order, "extent_order")
-        c_uint(mem_flags, "mem_flags")
-        return hypercalls.memory_op_claim_pages(
-            self, self._domain(d), nr_pages, extent_order, mem_flags
-        )
+        reservation = Reservation(nr_pages, extent_order, mem_flags, extent_start)
+        c_uint(start_extent, "start_extent")
+        read = None if _flag(null_handle, "null_handle") else reservation
+        return hypercalls.memory_op_claim_pages(self, self._domain(d), read, start_extent)
 
     @public
     def claim_memory(

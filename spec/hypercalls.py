@@ -20,6 +20,7 @@ from .abi import (
     E2BIG,
     EFAULT,
     EINVAL,
+    ENOMEM,
     ENOSYS,
     EOPNOTSUPP,
     EPERM,
@@ -37,6 +38,7 @@ from .abi import (
     ClaimEntry,
     Page,
     Rc,
+    Reservation,
 )
 from .alloc import free_domheap_pages, free_heap_pages
 from .claims import (
@@ -59,10 +61,26 @@ LEGACY_LLC_COLORING = rule(
     function=_MEM,
     source=_MEM_SRC + "; [UPc] b068cafc73",
 )
+LEGACY_CONTINUATION = rule(
+    "legacy-continuation",
+    "XENMEM_claim_pages has no continuation: continuation bits (start_extent) in the "
+    "command are rejected.",
+    errno=EINVAL,
+    function=_MEM,
+    source=_MEM_SRC,
+)
+LEGACY_FAULT = rule(
+    "legacy-fault",
+    "A reservation that cannot be read from the guest (a NULL argument) fails.",
+    errno=EFAULT,
+    function=_MEM,
+    source=_MEM_SRC,
+)
 LEGACY_RESERVATION_FIELDS = rule(
     "legacy-reservation-fields",
-    "XENMEM_claim_pages takes the page target in nr_extents: a non-zero extent_order or "
-    "mem_flags (node bits included) is rejected.",
+    "XENMEM_claim_pages takes the page target in nr_extents: an extent_start handle that "
+    "is not NULL, or a non-zero extent_order or mem_flags (node bits included), is "
+    "rejected.",
     errno=EINVAL,
     function=_MEM,
     source=_MEM_SRC + "; [D3] XENMEM_claim_pages.rst",
@@ -147,6 +165,15 @@ DOMCTL_BAD_MODE = rule(
     function=_DOMCTL,
     source=_DOMCTL_SRC,
     designs=frozenset({"v7"}),
+)
+DOMCTL_NO_BUFFER = rule(
+    "domctl-no-buffer",
+    "When Xen cannot allocate the bounce buffer for nr_entries entries the call fails; a "
+    "GET with nr_entries 0 allocates nothing and cannot fail here.",
+    errno=ENOMEM,
+    function=_DOMCTL,
+    source=_DOMCTL_SRC + " (xmalloc_array)",
+    designs=CLAIM_SET_DESIGNS,
 )
 DOMCTL_DYING = rule(
     "domctl-dying",
@@ -243,12 +270,16 @@ ONLINE_PAGE = rule(
     source=_MEM_SRC,
 )
 def memory_op_claim_pages(
-    h: HostState, d: Domain | None, nr_extents: int, extent_order: int, mem_flags: int
+    h: HostState, d: Domain | None, reservation: Reservation | None, start_extent: int
 ) -> Rc:
-    """``XENMEM_claim_pages``: the page target is ``nr_extents``."""
+    """``XENMEM_claim_pages``: the page target is ``nr_extents``; None is a NULL argument."""
     if h.llc_coloring:
         return h.fire(LEGACY_LLC_COLORING)
-    if extent_order or mem_flags:
+    if start_extent:
+        return h.fire(LEGACY_CONTINUATION)
+    if reservation is None:
+        return h.fire(LEGACY_FAULT)
+    if reservation.extent_start or reservation.extent_order or reservation.mem_flags:
         return h.fire(LEGACY_RESERVATION_FIELDS)
     if d is None:
         return h.fire(LEGACY_UNKNOWN_DOMAIN)
@@ -256,7 +287,7 @@ def memory_op_claim_pages(
         return h.fire(LEGACY_XSM)
     if d.is_dying:
         return h.fire(LEGACY_DYING)
-    return domain_set_outstanding_pages(h, d, nr_extents)
+    return domain_set_outstanding_pages(h, d, reservation.nr_extents)
 
 
 def _read_claim_set(claim_set: Sequence[ClaimEntry] | None, nr: int) -> list[ClaimEntry] | None:
@@ -309,8 +340,11 @@ def claim_memory(
         return h.fire(DOMCTL_BAD_MODE), nr_entries, []
     if d.is_dying:
         return h.fire(DOMCTL_DYING), nr_entries, []
+    room = min(nr_entries, limit)
+    if h.xmalloc_fails and room:
+        return h.fire(DOMCTL_NO_BUFFER), nr_entries, []
     if mode == get_mode:
-        rc, needed, entries = domain_get_claim_entries(h, d, min(nr_entries, limit))
+        rc, needed, entries = domain_get_claim_entries(h, d, room)
         if rc == 0 and (claim_set is None or len(claim_set) < needed):
             return h.fire(DOMCTL_GET_FAULT), needed, []
         return rc, needed, entries

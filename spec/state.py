@@ -13,7 +13,7 @@ from typing import Final
 from .abi import Page, Rc
 from .designs import Design
 from .heap import NodeHeap
-from .registry import Former, register
+from .registry import Former, c_function, register
 from .rules import Rule, record
 
 
@@ -84,6 +84,12 @@ class Domain:
         )
 
 
+@c_function(
+    "domain_tot_pages",
+    "static inline unsigned int domain_tot_pages(const struct domain *d)",
+    "Pages counted against max_pages: tot_pages minus extra_pages.",
+    source="[UP] sched.h",
+)
 def domain_tot_pages(d: Domain) -> int:
     """Pages counted against ``max_pages``: ``tot_pages - extra_pages`` ([UP] sched.h)."""
     return d.tot_pages - d.extra_pages
@@ -114,8 +120,9 @@ class HostState:
         self.max_numnodes = max_numnodes
         self.max_order = max_order
         self.cpu_node = cpu_node
-        self.llc_coloring = False
-        self.xsm_deny_claims = False
+        self.llc_coloring = False  # LLC colouring enabled: claims are refused
+        self.xsm_deny_claims = False  # the XSM policy denies xsm_claim_pages
+        self.xmalloc_fails = False  # fault injection: the hypervisor's xmalloc fails
         self.node_online = [size is not None for size in nodes]
         self.online_nodes: Final = tuple(n for n, up in enumerate(self.node_online) if up)
         self.heaps: list[NodeHeap | None] = []
@@ -252,6 +259,22 @@ register(
     formers=(Former("node_outstanding_claims", "v6", "v7"),),
 )
 register(
+    "heap_lock",
+    "var",
+    "spinlock_t heap_lock",
+    "Protects the heap and every claim counter; the model's calls are atomic under it.",
+    model="spec.host.public",
+    source="[UP] page_alloc.c; [V7] comment above the heap definitions",
+)
+register(
+    "node_online_map",
+    "var",
+    "nodemask_t node_online_map",
+    "The online nodes, fixed at boot (no node hotplug).",
+    model="spec.state.HostState.online_nodes",
+    source="[UP] nodemask.h; [D3] accounting.rst Constants",
+)
+register(
     "domain",
     "struct",
     "struct domain",
@@ -282,6 +305,28 @@ for _name, _decl, _summary, _since, _formers in (
         (),
     ),
     ("tot_pages", "unsigned int tot_pages", "Pages the domain owns.", "upstream", ()),
+    (
+        "page_alloc_lock",
+        "rspinlock_t page_alloc_lock",
+        "Taken before heap_lock when installing claims; the allocator never takes it.",
+        "upstream",
+        (),
+    ),
+    (
+        "node_affinity",
+        "nodemask_t node_affinity",
+        "The nodes the allocator prefers for the domain.",
+        "upstream",
+        (),
+    ),
+    (
+        "last_alloc_node",
+        "unsigned int last_alloc_node",
+        "The node of the domain's last allocation; the next one starts after it.",
+        "upstream",
+        (),
+    ),
+    ("is_dying", "bool is_dying", "The domain is being destroyed.", "upstream", ()),
     (
         "extra_pages",
         "unsigned int extra_pages",

@@ -146,7 +146,10 @@ def signature(entry: CName, env: BuildEnvironment, *, nested: bool = False) -> s
     if _parses(entry.kind, sig, env):
         return sig
     sig = _MACRO_CALL.sub(r"\1", sig)
-    return sig if _parses(entry.kind, sig, env) else None
+    if _parses(entry.kind, sig, env):
+        return sig
+    # A typedef of an anonymous struct: declare the name; the body shows the C.
+    return entry.name if entry.kind == "type" and _parses("type", entry.name, env) else None
 
 
 def body(entry: CName, shown: str) -> list[nodes.Node]:
