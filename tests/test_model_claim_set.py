@@ -576,3 +576,19 @@ def test_argument_types() -> None:
         host.domctl_claim_memory(d, -1, None, 0)
     with pytest.raises(ValueError, match="not a domain of this host"):
         Host(nodes=[8]).claim_memory(d, [E(1, 0)])
+
+
+# --- the bounce buffer (xmalloc_array) ----------------------------------------------------
+
+
+@pytest.mark.parametrize("design", ["v7", "v6"])
+def test_bounce_buffer_allocation_failure(design: str, rejects) -> None:
+    host = Host(nodes=[8, 8], design=design)
+    d = host.create_domain()
+    host.xmalloc_fails = True
+    rejects(host, lambda: host.claim_memory(d, [E(1, 0)]), -errno.ENOMEM, "domctl-no-buffer")
+    # It comes after the dying check and before the copy from the guest.
+    rejects(host, lambda: host.claim_memory(d, None, 1), -errno.ENOMEM, "domctl-no-buffer")
+    rejects(host, lambda: host.claim_memory(d, [E(1, 0)] * 66), -errno.E2BIG, "domctl-too-many")
+    host.destroy_domain(d)
+    rejects(host, lambda: host.claim_memory(d, [E(1, 0)]), -errno.ESRCH, "domctl-dying")

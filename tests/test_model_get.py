@@ -136,3 +136,15 @@ def test_argument_types(host: Host) -> None:
         host.get_claims(d, -1)
     with pytest.raises(TypeError, match="null_handle"):
         host.get_claims(d, 1, null_handle=1)  # type: ignore[arg-type]
+
+
+def test_bounce_buffer_failure_and_the_zero_size_allocation(host: Host, rejects) -> None:
+    # xmalloc_array(..., 0) returns ZERO_BLOCK_PTR, not NULL: the count query cannot fail.
+    d = host.create_domain()
+    host.xmalloc_fails = True
+    assert rejects(host, lambda: host.get_claims(d, 3), -errno.ENOMEM, "domctl-no-buffer") == (
+        -errno.ENOMEM,
+        3,
+        [],
+    )
+    assert host.get_claims(d, 0, null_handle=True) == (-errno.ERANGE, 1, [])

@@ -219,3 +219,49 @@ def test_recall_keeps_the_legacy_memory_check_sound() -> None:
     assert host.offline_page(0)[0] == 0
     assert host.physinfo() == (3, 3)  # the host-wide claim was recalled by one page
     assert host.claim_pages(d2, 1) == -errno.ENOMEM
+
+
+# --- the reservation as do_memory_op reads it -------------------------------------------
+
+
+def test_continuation_bits_are_rejected(host: Host, rejects) -> None:
+    d = host.create_domain()
+    rejects(
+        host, lambda: host.claim_pages(d, 1, start_extent=1), -errno.EINVAL, "legacy-continuation"
+    )
+
+
+def test_unreadable_reservation(host: Host, rejects) -> None:
+    d = host.create_domain()
+    rejects(host, lambda: host.claim_pages(d, 1, null_handle=True), -errno.EFAULT, "legacy-fault")
+
+
+def test_extent_start_must_be_null(host: Host, rejects) -> None:
+    d = host.create_domain()
+    rejects(
+        host,
+        lambda: host.claim_pages(d, 1, extent_start=0x1000),
+        -errno.EINVAL,
+        "legacy-reservation-fields",
+    )
+
+
+def test_llc_before_continuation_before_fault_before_fields(host: Host, rejects) -> None:
+    # [UP] do_memory_op: LLC, start_extent, copy_from_guest, then the reservation's fields.
+    call = lambda: host.claim_pages(42, 1, start_extent=1, null_handle=True)  # noqa: E731
+    host.llc_coloring = True
+    rejects(host, call, -errno.EOPNOTSUPP, "legacy-llc-coloring")
+    host.llc_coloring = False
+    rejects(host, call, -errno.EINVAL, "legacy-continuation")
+    rejects(
+        host,
+        lambda: host.claim_pages(42, 1, extent_order=1, null_handle=True),
+        -errno.EFAULT,
+        "legacy-fault",
+    )
+    rejects(
+        host,
+        lambda: host.claim_pages(42, 1, extent_start=8),
+        -errno.EINVAL,
+        "legacy-reservation-fields",
+    )
