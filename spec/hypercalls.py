@@ -264,9 +264,9 @@ ONLINE_PAGE = rule(
 
 
 @c_function(
-    "memory_op_claim_pages",
-    "long do_memory_op(unsigned long cmd = XENMEM_claim_pages, XEN_GUEST_HANDLE_PARAM(void) arg)",
-    "The XENMEM_claim_pages branch of do_memory_op: checks, then a legacy claim.",
+    _MEM,
+    "long do_memory_op(unsigned long cmd, XEN_GUEST_HANDLE_PARAM(void) arg)",
+    "The memory_op hypercall; the model implements its XENMEM_claim_pages branch.",
     source=_MEM_SRC,
 )
 def memory_op_claim_pages(
