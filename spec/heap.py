@@ -11,8 +11,14 @@ It mirrors the free-list handling of ``xen/common/page_alloc.c`` with one zone p
   same node (``free_heap_pages``);
 * boot-time memory is freed in ascending, aligned chunks (``init_heap_pages``).
 
-Scrubbing is instantaneous in the model (Xen's idle scrubber eventually moves scrubbed
-buddies to the head of their list), so every free buddy is clean.
+Where the model is simpler than Xen (the site's "Open questions" page, M1 to M3):
+
+* one zone per node, so "smallest order first" holds per node, not per zone;
+* offlining puts the rest of a buddy back as the largest *aligned* buddies; Xen's
+  ``reserve_offlined_page()`` can put back misaligned or needlessly split pieces;
+* scrubbing is instantaneous (Xen's idle scrubber eventually moves scrubbed buddies to
+  the head of their list), so every free buddy is clean;
+* every frame from MFN 0 is free at boot unless a harness layout is given.
 
 Free memory costs one dictionary entry per free buddy, never one object per page.
 """
