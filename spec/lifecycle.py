@@ -2,9 +2,10 @@
 
 :func:`lifecycle` runs every sequence of operations up to a small depth on a small host
 (two nodes of two pages, the observed domain and a second one that competes for memory)
-and abstracts each reached state to the observed domain's claim state. Each step that
-changes that abstract state becomes an edge labelled with the kind of operation that made
-it. The diagrams on the site are drawn from this, so they change when the model does.
+with the breadth-first explorer of :mod:`spec.checker`, and abstracts each reached state
+to the observed domain's claim state. Each step that changes that abstract state becomes
+an edge labelled with the kind of operation that made it. The diagrams on the site are
+drawn from this, so they change when the model does.
 
 >>> states, edges = lifecycle("v7")
 >>> [s.name for s in states]
@@ -15,13 +16,13 @@ True
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import Final
 
 from .abi import HOST, ClaimEntry
+from .checker import Explorer, Op, State
 from .designs import Design, get_design
 from .host import Host
 from .state import Domain
@@ -85,33 +86,41 @@ OPERATIONS: Final[tuple[Operation, ...]] = (
 """The operation alphabet: one label may cover several concrete calls."""
 
 
+def _on_domains(call: Callable[[Host, Domain, Domain], object]) -> Callable[[Host], object]:
+    return lambda h: call(h, h.domains[1], h.domains[2])
+
+
+class _LifecycleExplorer(Explorer):
+    """Collect the abstract edges of domain 1 while :class:`~spec.checker.Explorer`
+    runs every sequence of :data:`OPERATIONS`."""
+
+    def __init__(self, host: Host, depth: int) -> None:
+        ops = [Op(label, (), call=_on_domains(call)) for label, call in OPERATIONS]
+        super().__init__(host, lambda h: ops, depth)
+        self.edges: dict[Edge, None] = {}
+        self.reached = {"no-claim"}
+        self._before = "no-claim"
+
+    def enter(self, state: int) -> None:
+        self._before = abstract(self.host.domains[1])
+
+    def step(self, parent: int, op: Op, pre: object, result: object, state: State) -> None:
+        after = abstract(self.host.domains[1])
+        self.reached.add(after)
+        if after != self._before:
+            self.edges[Edge(self._before, after, op.method)] = None
+
+
 @cache
 def _explore(design: Design, depth: int) -> tuple[tuple[LifecycleState, ...], tuple[Edge, ...]]:
     # Without recall (upstream, v6) offlining breaks inv-global: explore it anyway.
     host = Host(nodes=[2, 2], design=design, check_invariants=False)
     host.create_domain()
     host.create_domain()
-    frontier, seen = [host], {host.snapshot()}
-    edges: dict[Edge, None] = {}
-    reached = {"no-claim"}
-    for _ in range(depth):
-        following = []
-        for state in frontier:
-            before = abstract(state.domains[1])
-            for label, call in OPERATIONS:
-                h = copy.deepcopy(state)
-                call(h, h.domains[1], h.domains[2])
-                after = abstract(h.domains[1])
-                reached.add(after)
-                if after != before:
-                    edges[Edge(before, after, label)] = None
-                key = h.snapshot()
-                if key not in seen:
-                    seen.add(key)
-                    following.append(h)
-        frontier = following
-    states = tuple(s for s in STATES if s.name in reached)
-    return states, tuple(edges)
+    explorer = _LifecycleExplorer(host, depth)
+    explorer.run()
+    states = tuple(s for s in STATES if s.name in explorer.reached)
+    return states, tuple(explorer.edges)
 
 
 def lifecycle(
