@@ -18,6 +18,9 @@ Properties checked on each step (:data:`PROPERTIES`):
   ``max_pages`` succeeds when the domain's claim covers it: its claim on the requested
   (or any allowed) node holds the request and that node has a free buddy that large; or,
   for a single page without an exact node, the domain holds any claim.
+* ``prop-redeem``: a successful reference-counted allocation lowers the domain's claim
+  (and ``outstanding_claims``) by exactly ``min(claim, request)``, whichever of the three
+  redemption steps it takes it from; other allocations change no claim.
 * ``prop-claim-within-free``: a claim call that succeeds never leaves the claims above
   free memory (host-wide or on a node) when it raised them: this is what the unsigned
   wrap of 7.1 breaks.
@@ -57,6 +60,9 @@ PROPERTIES: Final[dict[str, str]] = {
     "max_pages succeeds when its claim covers the request: its claim on the requested (or "
     "any allowed) node holds the request and that node has a free buddy that large, or the "
     "request is one page without an exact node and the domain holds a claim.",
+    "prop-redeem": "A successful reference-counted allocation of 2**order pages lowers the "
+    "domain's claim, and outstanding_claims, by exactly min(its claim, 2**order) (steps 1 to "
+    "3 together); an anonymous or MEMF_no_refcount allocation changes no claim.",
     "prop-claim-within-free": "A claim call that succeeds and raises the claims leaves "
     "outstanding_claims within total_avail_pages and each claimed_pages[n] within "
     "node_avail_pages[n].",
@@ -205,13 +211,15 @@ class CheckConfig:
 def alphabet(config: CheckConfig) -> list[Op]:
     """The calls tried in every state (frees and onlines are added per state).
 
-    Per domain: legacy claims (release, small, a node's worth, the whole host, too much);
+    Per domain: legacy claims (release, small, a node's worth, the whole host, too much,
+    and each reservation field that must be 0, and a NULL reservation);
     SET with host, node and mixed entries, valid and each kind of invalid entry, a NULL
     and a short buffer, no entries and too many; GET of the count, too small and large
-    enough, and a bad mode; allocations of order 0 and 1 with and without a node, exact
-    node, ``MEMF_no_refcount`` and an order past ``MAX_ORDER``; ``max_pages`` lowered and
-    restored; destruction. Then anonymous allocations, offlining of every frame and of an
-    invalid one, and calls for an unknown domid.
+    enough (and into a NULL buffer), and a bad mode; allocations of order 0 and 1 with
+    and without a node, exact node, ``MEMF_no_refcount`` and an order past
+    ``MAX_ORDER``; ``max_pages`` lowered and restored; destruction. Then anonymous
+    allocations, offlining of every frame and of an invalid one, and calls for an
+    unknown domid.
 
     The ``lean`` profile keeps every call that fails (they add no state, only steps to
     check) and every kind of call that succeeds, but fewer values of each: legacy claims
@@ -232,6 +240,9 @@ def alphabet(config: CheckConfig) -> list[Op]:
         values = {0, 1, 2, p, total, total + 1} if full else {0, 2, total, total + 1}
         for pages in sorted(values):
             ops.append(Op("claim_pages", (domid, pages), kind="claim"))
+        for field_ in ("extent_order", "mem_flags", "extent_start", "start_extent"):
+            ops.append(Op("claim_pages", (domid, 2), ((field_, 1),), kind="claim"))
+        ops.append(Op("claim_pages", (domid, 2), (("null_handle", True),), kind="claim"))
         sets: list[list[ClaimEntry]] = [
             [ClaimEntry(1, HOST)],
             [ClaimEntry(1, 0), ClaimEntry(1, HOST)],
@@ -260,6 +271,7 @@ def alphabet(config: CheckConfig) -> list[Op]:
         ops.append(Op("get_claims", (domid, 0), (("null_handle", True),), kind="get"))
         ops.append(Op("get_claims", (domid, 1), kind="get"))
         ops.append(Op("get_claims", (domid, n + 1), kind="get"))
+        ops.append(Op("get_claims", (domid, n + 1), (("null_handle", True),), kind="get"))
         ops.append(Op("domctl_claim_memory", (domid, 2, None, 0), kind="get"))
         allocs: list[tuple[int, tuple[tuple[str, Any], ...]]] = [
             (0, ()),
@@ -643,7 +655,8 @@ class CheckResult:
         lines = [
             f"design {design}: {c.nodes} nodes x {c.pages} pages, {c.domains} domains "
             f"(max_pages {', '.join('unlimited' if m is None else str(m) for m in c.limits)})"
-            f", depth {c.depth}",
+            f", depth {c.depth}, {c.profile} alphabet of {len(alphabet(c))} calls "
+            "(+ a free per allocated buddy, an online per offlined frame)",
             self.stats.summary(),
             "states per level: " + " ".join(str(n) for n in self.stats.levels),
             f"checked: {len([i for i in INVARIANTS.values() if not i.soft])} invariants in every "
@@ -708,7 +721,11 @@ class Checker(Explorer):
         """What the step properties need from the parent state."""
         h = self.host
         if op.kind == "alloc":
-            return self._covered(op) if self._parent_ok else False
+            domid = op.args[0]
+            d = h.domains.get(domid) if domid is not None else None
+            claim = d.outstanding_pages if d is not None else 0
+            covered = self._covered(op) if self._parent_ok else False
+            return covered, claim, h.outstanding_claims
         if op.kind in ("claim", "set"):
             return h.outstanding_claims, tuple(h.claimed_pages)
         return None
@@ -744,8 +761,12 @@ class Checker(Explorer):
         h = self.host
         changed = state != self.parent_state
         if kind == "alloc":
-            if result is None:
-                if pre:
+            assert isinstance(pre, tuple)
+            covered, claim, outstanding = pre
+            if result is not None:
+                self._check_redeemed(parent, op, claim, outstanding)
+            else:
+                if covered:
                     self._report(
                         "prop-claim-honoured",
                         f"{op.source()} returned None although the domain's claim covers it",
@@ -804,6 +825,24 @@ class Checker(Explorer):
                         parent,
                         op,
                     )
+
+    def _check_redeemed(self, parent: int, op: Op, claim: int, outstanding: int) -> None:
+        """``prop-redeem``: a successful allocation lowers the claims by exactly
+        ``min(claim, request)`` for a reference-counted request, else leaves them."""
+        domid, order = op.args
+        h = self.host
+        refcounted = domid is not None and not dict(op.kwargs).get("no_refcount")
+        redeemed = min(claim, 1 << order) if refcounted else 0
+        now = h.domains[domid].outstanding_pages if domid is not None else 0
+        if claim - now != redeemed or outstanding - h.outstanding_claims != redeemed:
+            self._report(
+                "prop-redeem",
+                f"{op.source()} succeeded with outstanding_pages={claim}: the domain's claim "
+                f"went to {now} and outstanding_claims from {outstanding} to "
+                f"{h.outstanding_claims}, but redeeming takes exactly {redeemed}",
+                parent,
+                op,
+            )
 
     def _lost_claim_only(self, state: State, op: Op) -> bool:
         """Whether a failed assignment changed only what its rules allow: the domain's
@@ -980,9 +1019,19 @@ def main(argv: Sequence[str] | None = None, out: Any = None) -> int:
     )
     parser.add_argument("--max-states", type=int, default=0, help="stop after N states")
     parser.add_argument(
-        "--expect-violation",
-        action="store_true",
-        help="exit 0 only if a violation is found (for designs with known bugs)",
+        "--profile",
+        choices=["full", "lean"],
+        default="full",
+        help="full: every value of the alphabet; lean: fewer values of the calls that "
+        "succeed, for deep bounds (see spec.checker.alphabet)",
+    )
+    parser.add_argument(
+        "--expect",
+        type=lambda text: sorted(filter(None, text.split(","))),
+        default=None,
+        metavar="ID[,ID...]",
+        help="a design with known bugs: exit 0 only if exactly these invariants or "
+        "properties are violated",
     )
     args = parser.parse_args(argv)
     try:
@@ -994,13 +1043,19 @@ def main(argv: Sequence[str] | None = None, out: Any = None) -> int:
             depth=args.depth,
             max_pages=args.max_pages,
             max_states=args.max_states,
+            profile=args.profile,
         )
     except ValueError as error:
         parser.error(str(error))
     result = check(config)
     print(result.report(), file=out)
-    if args.expect_violation:
-        return 0 if result.findings else 1
+    if args.expect is not None:
+        found = sorted(f.property for f in result.findings)
+        if found != args.expect:
+            print(f"expected violations {args.expect}, found {found}", file=out)
+            return 1
+        print(f"found exactly the expected violations: {', '.join(found)}", file=out)
+        return 0
     return 0 if result.ok else 1
 
 

@@ -22,6 +22,10 @@ from typing import Final
 
 from .abi import Rc, err
 
+CITE_BASE_URL: Final = "https://xen-claims-spec.readthedocs.io/en/latest"
+"""Where the published site lives: ``python -m spec cite ID`` links to
+``<CITE_BASE_URL>/rule/<ID>.html``, the permanent redirect page the extension writes."""
+
 ALL_DESIGNS: Final = frozenset({"upstream", "v6", "v7"})
 CLAIM_SET_DESIGNS: Final = frozenset({"v6", "v7"})
 

@@ -1,0 +1,316 @@
+"""The bounded model checker: small bounds, the upstream bug, planted bugs, runnable traces."""
+
+from __future__ import annotations
+
+import doctest
+import functools
+import io
+from collections.abc import Callable
+
+import pytest
+
+import spec.alloc
+import spec.claims
+import spec.hypercalls
+import spec.offline
+from spec import Host, get_design
+from spec.checker import (
+    PROPERTIES,
+    CheckConfig,
+    Checker,
+    CheckResult,
+    Codec,
+    Explorer,
+    Finding,
+    alphabet,
+    check,
+    main,
+    state_ops,
+)
+from spec.rules import RULES
+from spec.state import Domain, HostState
+
+
+def run_doctest(text: str) -> doctest.TestResults:
+    """Run a trace script as a doctest, in a fresh namespace."""
+    test = doctest.DocTestParser().get_doctest(text, {}, "trace", None, 0)
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+    out = io.StringIO()
+    runner.run(test, out=out.write)
+    assert runner.failures == 0, out.getvalue()
+    return runner.summarize(verbose=False)
+
+
+@functools.cache
+def checked(design: str, depth: int) -> CheckResult:
+    """A result of the unpatched model, shared by the tests that read it."""
+    return check(CheckConfig(design, depth=depth))
+
+
+def by_property(result: CheckResult) -> dict[str, Finding]:
+    return {f.property: f for f in result.findings}
+
+
+def sources(finding: Finding) -> list[str]:
+    return [op.source() for op in finding.trace]
+
+
+# --- small bounds (these run in nox -s tests) -----------------------------------------
+
+
+def test_v7_is_clean_at_a_small_bound_with_every_property_checked() -> None:
+    result = checked("v7", 3)
+    assert result.ok, result.report()
+    assert result.stats.depth == 3
+    assert result.stats.states > 5_000
+    assert result.stats.transitions > 10 * result.stats.states // 2
+    assert result.stats.levels[0] == 1 and sum(result.stats.levels) == result.stats.states
+    report = result.report()
+    assert "no violation" in report
+    assert all(p in report for p in PROPERTIES if p != "exception")
+
+
+def test_upstream_reproduces_the_offlining_bug_and_the_wrapped_claim() -> None:
+    """7.1: offlining lowers free memory below the claims; the unsigned difference then
+    wraps, and a later legacy claim succeeds although no free memory covers it."""
+    found = by_property(checked("upstream", 3))
+    assert set(found) == {"inv-global", "inv-host-satisfiable", "prop-claim-within-free"}
+    assert sources(found["inv-global"]) == ["host.claim_pages(1, 8)", "host.offline_page(0)"]
+    assert found["inv-global"].message == "outstanding_claims=8 > total_avail_pages=7"
+    wrap = found["prop-claim-within-free"]
+    assert sources(wrap) == [
+        "host.claim_pages(1, 8)",
+        "host.offline_page(0)",
+        "host.claim_pages(2, 1)",
+    ]
+    assert "raised outstanding_claims from 8 to 9, above total_avail_pages=7" in wrap.message
+    assert "18446744073709551615" in wrap.script  # the wrapped unclaimed memory
+    for finding in found.values():
+        run_doctest(finding.script)
+
+
+def test_v7_recall_makes_the_same_bound_clean_and_v6_breaks_node_claims_too() -> None:
+    assert checked("v7", 3).ok
+    found = by_property(checked("v6", 2))
+    assert {"inv-global", "inv-node"} <= set(found)  # v6 has no recall either
+
+
+def test_recall_off_in_v7_is_found_by_the_checker() -> None:
+    no_recall = get_design("v7").variant("v7-no-recall", offline_recall=False)
+    found = by_property(check(CheckConfig(no_recall, depth=2)))
+    assert "inv-global" in found and "inv-node" in found
+    assert sources(found["inv-node"])[-1].startswith("host.offline_page(")
+
+
+def test_the_trace_script_is_a_runnable_doctest() -> None:
+    finding = checked("upstream", 2).findings[0]
+    assert finding.script.startswith(">>> from spec import Host, ClaimEntry, HOST, LEGACY\n")
+    assert ">>> host = Host(nodes=[4, 4], design='upstream', max_order=2" in finding.script
+    assert ">>> _ = host.create_domain(max_pages=3)" in finding.script
+    tests = run_doctest(finding.script)
+    assert tests.attempted == 2 + 2 + len(finding.trace) + 1
+
+
+def test_the_cli_exits_non_zero_on_a_violation_and_prints_the_trace() -> None:
+    out = io.StringIO()
+    assert main(["--design", "upstream", "--depth", "3"], out) == 1
+    text = out.getvalue()
+    assert "VIOLATION inv-global: outstanding_claims=8 > total_avail_pages=7" in text
+    assert ">>> host.claim_pages(2, 1)\n0\n" in text
+    assert "states/s" in text and "transitions" in text
+    out = io.StringIO()
+    assert main(["--design", "v7", "--depth", "1"], out) == 0
+    assert "no violation" in out.getvalue()
+    expected = "inv-global,inv-host-satisfiable"
+    assert main(["--design", "upstream", "--depth", "2", "--expect", expected], io.StringIO()) == 0
+    assert main(["--design", "upstream", "--depth", "2", "--expect", "inv-global"], out) == 1
+    assert "expected violations ['inv-global'], found" in out.getvalue()
+
+
+def test_config_rejects_bad_bounds() -> None:
+    with pytest.raises(ValueError, match="nodes"):
+        CheckConfig(nodes=0)
+    with pytest.raises(ValueError, match="depth"):
+        CheckConfig(depth=-1)
+    with pytest.raises(ValueError, match="max_pages"):
+        CheckConfig(domains=2, max_pages=(None,))
+    with pytest.raises(ValueError, match="profile"):
+        CheckConfig(profile="deep")
+    with pytest.raises(ValueError, match="design"):
+        CheckConfig(design="v9")
+
+
+def test_max_states_stops_early_and_says_so() -> None:
+    result = check(CheckConfig("v7", depth=6, max_states=500))
+    assert not result.stats.complete
+    assert 500 <= result.stats.states < 2_000
+    assert "stopped at --max-states" in result.report()
+
+
+# --- the state encoding -----------------------------------------------------------------
+
+
+def test_restoring_a_state_gives_the_host_that_replaying_its_trace_gives() -> None:
+    """The codec keeps every field that matters: restoring any explored state into the
+    working host equals replaying the shortest trace to it on a fresh host."""
+    config = CheckConfig("v7", depth=2)
+    explorer = Checker(config)
+    explorer.run()
+    codec = Codec(explorer.host)
+    for number in range(0, len(explorer.keys), 7):
+        state = codec.unpack(explorer.keys[number])
+        codec.restore(explorer.host, state)
+        fresh = config.build()
+        for op in explorer.trace(number):
+            op.bind(fresh)()
+        assert explorer.host.snapshot() == fresh.snapshot()
+        assert codec.encode(fresh) == state
+        assert Codec.pack(codec.encode(explorer.host)) == explorer.keys[number]
+
+
+def test_alphabet_covers_every_hypercall_and_allocator_path() -> None:
+    config = CheckConfig("v7")
+    ops = alphabet(config)
+    methods = {op.method for op in ops}
+    assert methods >= {
+        "claim_pages",
+        "claim_memory",
+        "get_claims",
+        "domctl_claim_memory",
+        "alloc_domheap_pages",
+        "offline_page",
+        "set_max_pages",
+        "destroy_domain",
+    }
+    allocs = [op for op in ops if op.kind == "alloc"]
+    assert {op.args[1] for op in allocs} >= {0, 1}
+    assert any(op.args[0] is None for op in allocs)
+    assert any(("no_refcount", True) in op.kwargs for op in allocs)
+    assert any(("exact_node", True) in op.kwargs for op in allocs)
+    assert len(alphabet(CheckConfig(profile="lean"))) < len(ops)
+    host = config.build()
+    page = host.alloc_domheap_pages(1, 0)
+    assert page is not None
+    host.offline_page(0)
+    assert [op.source() for op in state_ops(host)] == [
+        f"host.free_domheap_pages(host.allocated[{page.mfn}])",
+        "host.online_page(0)",
+    ]
+
+
+def test_the_full_alphabet_fires_every_rule_of_v7_it_can_reach() -> None:
+    """Every rule of v7 fires somewhere in a depth-3 exploration, except those that need
+    a host switch no hypercall sets (LLC colouring, an XSM policy that denies, a failing
+    xmalloc)."""
+    result = check(CheckConfig("v7", depth=3), coverage=True)
+    v7_rules = {r for r, rule in RULES.items() if "v7" in rule.designs}
+    unreachable = {
+        "legacy-llc-coloring",
+        "legacy-xsm",
+        "domctl-llc-coloring",
+        "domctl-xsm",
+        "domctl-no-buffer",
+    }
+    assert v7_rules - set(result.fired) == unreachable
+
+
+# --- planted bugs: the checker must find each, with a trace that reproduces it ----------
+
+
+MODEL_MODULES = (spec.claims, spec.alloc, spec.offline, spec.hypercalls)
+
+
+@pytest.fixture
+def planted(monkeypatch: pytest.MonkeyPatch) -> Callable[[str, object], None]:
+    """Replace a model function by a buggy one in every module that uses it."""
+
+    def plant(name: str, value: object) -> None:
+        for module in MODEL_MODULES:
+            if hasattr(module, name):
+                monkeypatch.setattr(module, name, value)
+
+    return plant
+
+
+def test_planted_bug_redemption_without_step_3_is_found(planted: Callable[..., None]) -> None:
+    def redeem_steps_1_and_2(h: HostState, d: Domain, node: int, request: int) -> None:
+        redeem = min(d.outstanding_pages, request)
+        redeem -= spec.claims.domain_release_node_claims(h, d, node, redeem)
+        spec.claims.domain_release_host_claims(h, d, redeem)  # step 3 forgotten
+
+    planted("redeem_claims", redeem_steps_1_and_2)
+    found = by_property(check(CheckConfig("v7", depth=3)))
+    assert "prop-redeem" in found
+    bug = found["prop-redeem"]
+    assert bug.trace[-1].method == "alloc_domheap_pages"
+    assert "redeeming takes exactly" in bug.message
+    run_doctest(bug.script)  # the script reproduces it against the buggy model
+
+
+def test_planted_bug_node_claim_credited_twice_is_found(planted: Callable[..., None]) -> None:
+    original = spec.claims.domain_release_node_claims
+
+    def credit_twice(h: HostState, d: Domain, node: int, release: int) -> int:
+        released = original(h, d, node, release)
+        h.claimed_pages[node] -= released  # the node counter gets the credit twice
+        return released
+
+    planted("domain_release_node_claims", credit_twice)
+    found = by_property(check(CheckConfig("v7", depth=3)))
+    assert "inv-sum-node" in found
+    assert len(found["inv-sum-node"].trace) == 2  # a node claim, then any release of it
+    run_doctest(found["inv-sum-node"].script)
+
+
+def test_planted_bug_mutating_before_a_failing_check_is_found(
+    planted: Callable[..., None],
+) -> None:
+    original = spec.claims.domain_set_claim_entries
+
+    def release_first(h: HostState, d: Domain, claim_set: object) -> object:
+        spec.claims.release_all_claims(h, d)  # phase 3 before the phase 1-2 checks
+        return original(h, d, claim_set)  # type: ignore[arg-type]
+
+    planted("domain_set_claim_entries", release_first)
+    found = by_property(check(CheckConfig("v7", depth=2)))
+    assert "prop-atomic" in found
+    run_doctest(found["prop-atomic"].script)
+    assert "but changed the state" in found["prop-atomic"].message
+
+
+def test_planted_bug_node_check_ignoring_own_claim_is_found(
+    planted: Callable[..., None],
+) -> None:
+    def no_credit(h: HostState, node: int, request: int, d: object, use_claims: bool) -> bool:
+        return spec.claims.unclaimed(h.node_avail_pages[node], h.claimed_pages[node]) >= request
+
+    planted("node_permits", no_credit)
+    found = by_property(check(CheckConfig("v7", depth=3)))
+    assert "prop-claim-honoured" in found
+    honoured = found["prop-claim-honoured"]
+    assert honoured.trace[-1].method == "alloc_domheap_pages"
+    run_doctest(honoured.script)
+
+
+def test_an_exception_in_the_model_is_a_finding(planted: Callable[..., None]) -> None:
+    def broken(h: HostState, node: int, head: int) -> int:
+        raise RuntimeError("planted")
+
+    planted("reserve_offlined_page", broken)
+    found = by_property(check(CheckConfig("v7", depth=1)))
+    assert "exception" in found
+    assert "RuntimeError('planted')" in found["exception"].message
+    assert "RuntimeError: planted" in found["exception"].script
+
+
+def test_the_explorer_is_generic() -> None:
+    """lifecycle() drives the same explorer with labelled steps of its own."""
+    from spec.checker import Op
+
+    host = Host(nodes=[2], check_invariants=False)
+    host.create_domain()
+    steps = [Op("grab", (), call=lambda h: h.alloc_domheap_pages(1, 0))]
+    explorer = Explorer(host, lambda h: steps, depth=5)
+    stats = explorer.run()
+    assert stats.levels == [1, 1, 1] and stats.depth == 2  # two pages, then nothing changes
+    assert [op.source() for op in explorer.trace(2)] == ["grab", "grab"]
