@@ -44,6 +44,42 @@ def docs(session: nox.Session) -> None:
 
 
 @nox.session
+def serve(session: nox.Session) -> None:
+    """Live preview on http://127.0.0.1:8000 that also watches spec/ and sphinx_claims/.
+
+    Editing the model re-renders the pages drawn from it with the new code (each rebuild
+    is a fresh Sphinx process; tests/test_scenario_serve.py proves it). Options after
+    ``--`` go to sphinx_claims.serve: ``--port 0`` picks a free port.
+    """
+    session.install("-e", ".[serve]")
+    session.run("python", "-m", "sphinx_claims.serve", "--root", str(ROOT), *session.posargs)
+
+
+@nox.session
+def browser(session: nox.Session) -> None:
+    """Open every page in headless Chromium and check it; screenshots in docs/_build/screenshots.
+
+    Needs the system's Chromium (``apt-get install -y chromium``). ``nox -s browser --
+    --reuse`` checks the site already built in docs/_build/html instead of building it.
+    """
+    session.install("-e", ".[browser,test]")
+    html = BUILD / "html"
+    if "--reuse" not in session.posargs or not (html / "index.html").exists():
+        shutil.rmtree(html, ignore_errors=True)
+        session.run(
+            "sphinx-build", "--keep-going", "-n", "-b", "html", str(DOCS), str(html)
+        )
+    session.run(
+        "python", "tests/browser/check_site.py",
+        "--html", str(html), "--screenshots", str(BUILD / "screenshots"),
+    )
+    session.run(
+        "pytest", "-p", "no:cacheprovider", "--no-cov", "tests/test_browser.py",
+        env={"CLAIMS_REQUIRE_BROWSER": "1"},
+    )
+
+
+@nox.session
 def lint(session: nox.Session) -> None:
     """ruff and mypy --strict over the model and the extension."""
     session.install("-e", ".[lint,docs]")
