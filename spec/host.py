@@ -138,6 +138,10 @@ class Host(HostState):
         if node_affinity is None:
             affinity = frozenset(range(self.max_numnodes))
         else:
+            if isinstance(node_affinity, (str, bytes)) or not isinstance(node_affinity, Iterable):
+                raise TypeError(
+                    f"node_affinity must be node ids or None, not {type(node_affinity).__name__}"
+                )
             affinity = frozenset(
                 c_uint(n, "node_affinity", self.max_numnodes - 1) for n in node_affinity
             )
@@ -218,7 +222,10 @@ class Host(HostState):
         :param null_handle: pass a NULL buffer (``nr_entries=0`` then asks for the count).
         """
         c_uint(nr_entries, "nr_entries")
-        buffer = None if _flag(null_handle, "null_handle") else [ClaimEntry(0, 0)] * nr_entries
+        # Xen clamps the room to MAX_NUMNODES + 1 entries and writes no more, so a buffer
+        # of that many stands for any larger one (and nr_entries=UINT_MAX costs nothing).
+        room = min(nr_entries, self.max_numnodes + 1)
+        buffer = None if _flag(null_handle, "null_handle") else [ClaimEntry(0, 0)] * room
         return hypercalls.claim_memory(
             self, self._domain(d), self.design.mode_values[1], buffer, nr_entries
         )
