@@ -64,8 +64,8 @@ PALETTE: Final = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E0
 
 
 def domain_colour(domid: int) -> str:
-    """The fill colour of domain *domid*."""
-    return PALETTE[(domid - 1) % len(PALETTE)]
+    """The fill colour of domain *domid* (0: no domain, the text colour, for the legend)."""
+    return "currentColor" if domid == 0 else PALETTE[(domid - 1) % len(PALETTE)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -307,7 +307,7 @@ def _fill(s: Segment, uid: str) -> str:
     if s.kind == "offline":
         return f'fill="url(#{uid}-offline)" {outline}'
     if s.kind == "xen":
-        return f'fill="currentColor" fill-opacity="0.35" {outline}'
+        return f'fill="url(#{uid}-xen)" {outline}'
     return f'fill="none" {outline}'
 
 
@@ -330,6 +330,10 @@ def patterns(uid: str, domids: Iterable[int]) -> list[str]:
         f'<pattern id="{uid}-anon" width="6" height="6" patternUnits="userSpaceOnUse" '
         'patternTransform="rotate(-45)">'
         '<rect width="2" height="6" fill="currentColor" fill-opacity="0.6"/></pattern>'
+    )
+    defs.append(
+        f'<pattern id="{uid}-xen" width="6" height="6" patternUnits="userSpaceOnUse">'
+        '<rect width="6" height="2" fill="currentColor" fill-opacity="0.6"/></pattern>'
     )
     defs.append(
         f'<pattern id="{uid}-offline" width="8" height="8" patternUnits="userSpaceOnUse">'
@@ -439,10 +443,14 @@ def render_svg(
 
 def render_legend(uid: str, kinds: Sequence[Kind], domids: Sequence[int]) -> str:
     """A legend for the kinds and domains a scenario shows, as an inline ``<svg>``."""
-    items: list[tuple[str, Segment]] = [
-        (KIND_NAMES[k], Segment(k, 1, domids[0] if domids and k in _DOMAIN_KINDS else None))
-        for k in kinds
-    ]
+
+    def item(kind: Kind) -> tuple[str, Segment]:
+        if kind in _DOMAIN_KINDS:  # drawn in the text colour here, in the domain's in a bar
+            how = "solid" if kind == "allocated" else "striped"
+            return f"{KIND_NAMES[kind]} ({how}, in the domain's colour)", Segment(kind, 1, 0)
+        return KIND_NAMES[kind], Segment(kind, 1)
+
+    items = [item(k) for k in kinds]
     items += [(f"domain {d} (d{d})", Segment("allocated", 1, d)) for d in domids]
     body = []
     x = 4.0
@@ -463,7 +471,7 @@ def render_legend(uid: str, kinds: Sequence[Kind], domids: Sequence[int]) -> str
         f'viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" height="{height}" '
         f'font-family="sans-serif" font-size="{FONT}" aria-labelledby="{uid}-title">'
         f'<title id="{uid}-title">Legend: {escape(names)}</title>'
-        f"<defs>{''.join(patterns(uid, domids))}</defs>{''.join(body)}</svg>"
+        f"<defs>{''.join(patterns(uid, [0, *domids]))}</defs>{''.join(body)}</svg>"
     )
 
 
