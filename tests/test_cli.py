@@ -2,19 +2,38 @@
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
+from contextlib import redirect_stderr
 
 import pytest
 
 from spec import INVARIANTS, RULES
+from spec.__main__ import main
 from spec.rules import CITE_BASE_URL
 
 
 def spec(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "spec", *args], capture_output=True, text=True, check=False
+    """Run ``python -m spec ARGS`` in this process (so coverage sees it)."""
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stderr(err):
+        try:
+            code = main(list(args), out)
+        except SystemExit as exit:  # argparse errors
+            code = int(exit.code or 0)
+    return subprocess.CompletedProcess(list(args), code, out.getvalue(), err.getvalue())
+
+
+def test_python_dash_m_spec_runs_as_a_program() -> None:
+    run = subprocess.run(
+        [sys.executable, "-m", "spec", "cite", "set-duplicate-node"],
+        capture_output=True,
+        text=True,
+        check=False,
     )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.endswith("/rule/set-duplicate-node.html\n")
 
 
 def test_rules_lists_every_rule_with_outcome_and_designs_then_the_invariants() -> None:
