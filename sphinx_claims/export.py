@@ -6,9 +6,11 @@
   ``schema_version`` and described by ``claims.schema.json`` (in this package, and
   copied next to ``claims.json``). The file is deterministic: the same model and pages
   give the same bytes.
-* ``rule/<id>.html`` is a tiny page per rendered rule that redirects to the rule's
-  current anchor, so ``https://<site>/rule/<id>.html`` stays valid when pages are split
-  or sections move (the anchor is the ID, but the page holding it may change).
+* ``rule/<id>.html`` is a tiny page per rendered rule, and per rendered invariant
+  (``rule/inv-global.html``), that redirects to its current anchor, so
+  ``https://<site>/rule/<id>.html`` stays valid when pages are split or sections move
+  (the anchor is the ID, but the page holding it may change). ``python -m spec cite``
+  prints these links for rules and invariants alike.
 """
 
 from __future__ import annotations
@@ -74,8 +76,6 @@ def export(app: Sphinx) -> dict[str, Any]:
 
     rules = []
     for rule in model.rules().values():
-        located = where("rule", rule.id)
-        rendered = located["page"] is not None
         rules.append(
             {
                 "id": rule.id,
@@ -87,12 +87,8 @@ def export(app: Sphinx) -> dict[str, Any]:
                 + sorted(rule.designs - set(order)),
                 "source": rule.source,
                 "function": rule.function,
-                **located,
-                "permalink": (
-                    f"{base}{builder.get_target_uri(f'{PERMALINK_DIR}/{rule.id}')}"
-                    if rendered and app.config.claims_permalinks
-                    else None
-                ),
+                **where("rule", rule.id),
+                "permalink": permalink(app, "rule", rule.id),
             }
         )
     invariants = [
@@ -108,6 +104,7 @@ def export(app: Sphinx) -> dict[str, Any]:
             "source": inv.source,
             "checker": inv.checker,
             **where("invariant", inv.label),
+            "permalink": permalink(app, "invariant", inv.label),
         }
         for inv in model.invariants().values()
     ]
@@ -173,8 +170,17 @@ def write_export(app: Sphinx, exception: Exception | None) -> None:
     shutil.copyfile(SCHEMA, Path(app.outdir) / SCHEMA.name)
 
 
+def permalink(app: Sphinx, kind: str, name: str) -> str | None:
+    """The ``rule/<name>.html`` link of a rendered rule or invariant, or None."""
+    domain = cast("ClaimsDomain", app.env.get_domain("claims"))
+    if not app.config.claims_permalinks or domain.target(kind, name) is None:
+        return None
+    return f"{base_url(app)}{app.builder.get_target_uri(f'{PERMALINK_DIR}/{name}')}"
+
+
 def permalink_pages(app: Sphinx) -> Iterator[tuple[str, dict[str, Any], str]]:
-    """``html-collect-pages``: write one redirect page ``rule/<id>.html`` per rendered rule.
+    """``html-collect-pages``: write one redirect page ``rule/<id>.html`` per rendered rule
+    and per rendered invariant (labels start with ``inv-``, so they never clash with a rule).
 
     The pages are rendered from the template and written here, not handed back to the
     builder: the builder would run the theme's ``html-page-context`` handlers for each
@@ -184,19 +190,27 @@ def permalink_pages(app: Sphinx) -> Iterator[tuple[str, dict[str, Any], str]]:
     """
     if not app.config.claims_permalinks or not isinstance(app.builder, StandaloneHTMLBuilder):
         return
-    builder = app.builder
     domain = cast("ClaimsDomain", app.env.get_domain("claims"))
     base = base_url(app)
-    for rule_id in sorted(domain.renderings("rule")):
-        found = domain.target("rule", rule_id)
-        if found is None:
-            continue
-        pagename = f"{PERMALINK_DIR}/{rule_id}"
-        target = builder.get_relative_uri(pagename, found[0]) + "#" + rule_id
-        absolute = f"{base}{builder.get_target_uri(found[0])}#{rule_id}" if base else ""
+    for kind, title in (("rule", "Rule"), ("invariant", "Invariant")):
+        for name in sorted(domain.renderings(kind)):
+            write_redirect(app, domain, kind, name, f"{title} {name}", base)
+    yield from ()
+
+
+def write_redirect(
+    app: Sphinx, domain: ClaimsDomain, kind: str, name: str, title: str, base: str
+) -> None:
+    """Write ``rule/<name>.html``, redirecting to the anchor that renders *name*."""
+    builder = cast("StandaloneHTMLBuilder", app.builder)
+    found = domain.target(kind, name)
+    if found is not None:
+        pagename = f"{PERMALINK_DIR}/{name}"
+        target = builder.get_relative_uri(pagename, found[0]) + "#" + name
+        absolute = f"{base}{builder.get_target_uri(found[0])}#{name}" if base else ""
         context = {
             "language": app.config.language,
-            "claims_title": f"Rule {rule_id}",
+            "claims_title": title,
             "claims_target": target,
             "claims_canonical": absolute,
         }
@@ -205,4 +219,3 @@ def permalink_pages(app: Sphinx) -> Iterator[tuple[str, dict[str, Any], str]]:
         if not path.exists() or path.read_text(encoding="utf-8") != text:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
-    yield from ()

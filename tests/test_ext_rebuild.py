@@ -203,7 +203,10 @@ def test_a_parallel_build_gives_the_same_output_as_a_serial_one(
         }
         app.cleanup()
     assert built[2].keys() == built[0].keys()
-    assert len([p for p in built[0] if p.startswith("rule/")]) == len(spec.RULES)
+    # a permanent page per rule and per invariant
+    assert len([p for p in built[0] if p.startswith("rule/")]) == len(spec.RULES) + len(
+        spec.INVARIANTS
+    )
     for path, text in built[0].items():
         assert built[2][path] == text, path
     assert domain_data[2] == domain_data[0]
