@@ -10,20 +10,25 @@ shortest trace that reaches it, as a doctest of API calls that can be run as it 
 Properties checked on each step (:data:`PROPERTIES`):
 
 * ``prop-atomic``: a call that fails (a non-zero errno, or an allocation that returns
-  None) leaves the state as it was. The only documented exceptions are by rule ID: an
+  None) leaves the state as it was ([V7] "all checks before any mutation"; claims-model.md
+  2.3). The only documented exceptions are by rule ID (:data:`ATOMICITY_EXCEPTIONS`): an
   allocation whose pages cannot be assigned (``assign-max-pages``, ``assign-dying``) has
-  redeemed the domain's claim, which is lost, and has set its ``last_alloc_node``.
-* ``prop-get-read-only``: GET never changes anything.
+  redeemed the domain's claim, which is lost, and has set its ``last_alloc_node`` ([UP]
+  assign_pages; [UPc] 75d29d9b5e).
+* ``prop-get-read-only``: GET never changes anything ([V7] domain_get_claim_entries).
 * ``prop-claim-honoured``: a reference-counted allocation of a live domain within its
   ``max_pages`` succeeds when the domain's claim covers it: its claim on the requested
   (or any allowed) node holds the request and that node has a free buddy that large; or,
-  for a single page without an exact node, the domain holds any claim.
+  for a single page without an exact node, the domain holds any claim ([D3]
+  protection.rst). Claims count pages, not contiguous buddies, so a larger request is
+  only promised where a buddy that large is free.
 * ``prop-redeem``: a successful reference-counted allocation lowers the domain's claim
   (and ``outstanding_claims``) by exactly ``min(claim, request)``, whichever of the three
-  redemption steps it takes it from; other allocations change no claim.
+  redemption steps it takes it from; other allocations change no claim ([V7]
+  alloc_heap_pages; [D3] redeeming.rst).
 * ``prop-claim-within-free``: a claim call that succeeds never leaves the claims above
-  free memory (host-wide or on a node) when it raised them: this is what the unsigned
-  wrap of 7.1 breaks.
+  free memory (host-wide or on a node) when it raised them ([D3] accounting.rst): this is
+  what the unsigned wrap of claims-model.md 7.1 ([OFF]) breaks in upstream.
 
 >>> result = check(CheckConfig("upstream", depth=3))
 >>> [f.property for f in result.findings]
@@ -40,7 +45,7 @@ import math
 import resource
 import sys
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -457,6 +462,13 @@ class Stats:
     seconds: float = 0.0
     complete: bool = True
     peak_rss_kib: int = 0
+    start_rss_kib: int = 0
+
+    @property
+    def bytes_per_state(self) -> float:
+        """Peak memory growth of the run divided by the distinct states (an upper bound)."""
+        grown = max(self.peak_rss_kib - self.start_rss_kib, 0) * 1024
+        return grown / self.states if self.states else 0.0
 
     @property
     def states_per_second(self) -> float:
@@ -476,7 +488,8 @@ class Stats:
             f"{'' if self.complete else ' (stopped at --max-states)'}, {self.seconds:.2f} s: "
             f"{self.states_per_second:,.0f} distinct states/s, "
             f"{self.transitions_per_second:,.0f} states generated/s, "
-            f"peak RSS {self.peak_rss_kib // 1024} MiB"
+            f"peak RSS {self.peak_rss_kib // 1024} MiB (at most "
+            f"{self.bytes_per_state:,.0f} bytes per state)"
         )
 
 
@@ -559,6 +572,7 @@ class Explorer:
         host, codec, stats = self.host, self.codec, self.stats
         keys, index, parents, via = self.keys, self.index, self.parent, self.via
         encode, restore, pack, unpack = codec.encode, codec.restore, codec.pack, codec.unpack
+        stats.start_rss_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         start = time.perf_counter()
         self.new_state(0, 0)
         frontier = [0]
@@ -678,7 +692,9 @@ class CheckResult:
         return "\n".join(lines)
 
 
-_SET_OK_RULES: Final = frozenset({"assign-max-pages", "assign-dying"})
+ATOMICITY_EXCEPTIONS: Final = frozenset({"assign-max-pages", "assign-dying"})
+"""The rules after which a failed allocation may have changed the state ([UP] assign_pages,
+[UPc] 75d29d9b5e: the redeemed claim is lost, last_alloc_node is set)."""
 
 
 class Checker(Explorer):
@@ -773,7 +789,7 @@ class Checker(Explorer):
                         parent,
                         op,
                     )
-                if changed and not _SET_OK_RULES.intersection(h.last_rules):
+                if changed and not ATOMICITY_EXCEPTIONS.intersection(h.last_rules):
                     self._report(
                         "prop-atomic",
                         f"{op.source()} failed but changed the state (rules: "
@@ -1057,8 +1073,3 @@ def main(argv: Sequence[str] | None = None, out: Any = None) -> int:
         print(f"found exactly the expected violations: {', '.join(found)}", file=out)
         return 0
     return 0 if result.ok else 1
-
-
-def lines_of(ops: Iterable[Op]) -> list[str]:
-    """The source of each call (for tests and docs)."""
-    return [op.source() for op in ops]
