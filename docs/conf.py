@@ -59,6 +59,9 @@ myst_heading_anchors = 3
 
 # HTML: furo reads well on a phone and follows the system's dark mode.
 html_theme = "furo"
+# The published site, for absolute links in claims.json and the rule/<id>.html pages
+# (Read the Docs gives the canonical URL of the version being built).
+html_baseurl = os.environ.get("READTHEDOCS_CANONICAL_URL") or spec.rules.CITE_BASE_URL + "/"
 html_title = "Xen NUMA claims design"
 html_show_sourcelink = True
 html_copy_source = True
