@@ -105,6 +105,16 @@ def mutants(session: nox.Session) -> None:
 
 
 @nox.session
+def bench(session: nox.Session) -> None:
+    """Benchmarks with their baselines side by side (issue 7): docs builds, extension
+    overhead, doc examples, model throughput, model checker, a fresh clone's docs session.
+    Prints a table per benchmark and a summary against the targets (benchmarks/RESULTS.md).
+    Options after ``--`` go to benchmarks/run.py (``-- --quick``, ``-- --only docs,model``)."""
+    session.install("-e", ".[bench]")
+    session.run("python", "benchmarks/run.py", *session.posargs)
+
+
+@nox.session
 def lint(session: nox.Session) -> None:
     """ruff and mypy --strict over the model and the extension."""
     session.install("-e", ".[lint,docs]")

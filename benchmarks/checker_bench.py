@@ -1,0 +1,98 @@
+"""Model checker: distinct states per second and memory per state at the bounds of ``nox -s check``.
+
+The bounds are read from the ``check`` session of ``noxfile.py`` (each
+``session.run(*run, ...)`` is one bound), so the figures follow the session. Each bound runs
+as ``python -m spec check ...`` in a subprocess; ``--max-states`` caps the long ones so the
+suite stays short (the rate is measured over the first states of the same search, which is
+the same search the session runs). Memory per state is the process's max RSS above that
+of the same command at depth 0 (the interpreter and the model), over the states found.
+The baseline of the rate is the 20,000 states/s the issue asks for on the 2x4 host.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import sys
+
+from _common import PYTHON, ROOT, Row, median, parser, print_table, run_timed, save
+
+TARGET = 20_000
+SUMMARY = re.compile(r"([\d,]+) distinct states, ([\d,]+) transitions.*?([\d.]+) s: "
+                     r"([\d,]+) distinct states/s")
+DEFAULT_BOUNDS = [
+    ["--nodes", "2", "--pages", "4", "--domains", "2", "--design", "upstream", "--depth", "4"],
+    ["--nodes", "2", "--pages", "4", "--domains", "2", "--design", "v7", "--depth", "5"],
+]
+
+
+def session_bounds() -> list[list[str]]:
+    """The ``python -m spec check`` arguments of each run of ``nox -s check``."""
+    tree = ast.parse((ROOT / "noxfile.py").read_text(encoding="utf-8"))
+    for fn in ast.walk(tree):
+        if isinstance(fn, ast.FunctionDef) and fn.name == "check":
+            break
+    else:
+        return DEFAULT_BOUNDS
+    common: list[str] = []
+    bounds = []
+    for node in ast.walk(fn):
+        if (isinstance(node, ast.Assign) and isinstance(node.value, ast.Tuple)
+                and all(isinstance(e, ast.Constant) for e in node.value.elts)):
+            values = [str(e.value) for e in node.value.elts]  # type: ignore[attr-defined]
+            if values[:4] == ["python", "-m", "spec", "check"]:
+                common = values[4:]
+    for node in ast.walk(fn):
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "run" and node.args
+                and isinstance(node.args[0], ast.Starred)):
+            args = [str(a.value) for a in node.args[1:] if isinstance(a, ast.Constant)]
+            if "--expect" in args:  # a known-bug run: its exit status is the check
+                i = args.index("--expect")
+                del args[i : i + 2]
+            bounds.append(common + args)
+    return bounds or DEFAULT_BOUNDS
+
+
+def main() -> None:
+    p = parser(__doc__)
+    p.add_argument("--max-states", type=int, default=150_000,
+                   help="cap per bound (0: the whole search)")
+    args = p.parse_args()
+    runs = 1 if args.quick else args.runs
+    cap = 30_000 if args.quick else args.max_states
+    rows: list[Row] = []
+    for bound in session_bounds():
+        depth0 = [a if prev != "--depth" else "0" for prev, a in zip(["", *bound], bound)]
+        base = run_timed([PYTHON, "-m", "spec", "check", *depth0], cwd=ROOT, check=False)
+        rates, per_state = [], []
+        states = 0
+        capped = False
+        for _ in range(runs):
+            cmd = [PYTHON, "-m", "spec", "check", *bound]
+            if cap:
+                cmd += ["--max-states", str(cap)]
+            t = run_timed(cmd, cwd=ROOT, check=False)
+            found = SUMMARY.search(t.output)
+            if not found:
+                sys.stderr.write(t.output[-2000:])
+                raise SystemExit(f"no summary from {' '.join(cmd)}")
+            states = int(found.group(1).replace(",", ""))
+            rates.append(float(found.group(4).replace(",", "")))
+            per_state.append(max(0, t.maxrss_kib - base.maxrss_kib) * 1024 / states)
+            capped = "stopped at --max-states" in t.output
+        rate = median(rates)
+        label = " ".join(bound)
+        label = label.replace("--nodes 2 --pages 4 --domains 2 ", "2x4, 2 domains, ")
+        rows.append(Row(
+            "checker", f"{label}", rate, "states/s", "20,000 states/s", rate / TARGET,
+            target=">= 20,000 states/s", ok=rate >= TARGET, runs=rates,
+            note=f"{states:,} states{' (capped by --max-states)' if capped else ' (complete)'}; "
+            f"{median(per_state):,.0f} bytes of RSS per state"))
+        rows.append(Row("checker", f"  memory per state ({label})", median(per_state), "B"))
+    print_table(rows, "Model checker (5): at the bounds of nox -s check")
+    save(rows, args.json)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
