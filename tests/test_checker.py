@@ -44,7 +44,7 @@ def run_doctest(text: str) -> doctest.TestResults:
 @functools.cache
 def checked(design: str, depth: int) -> CheckResult:
     """A result of the unpatched model, shared by the tests that read it."""
-    return check(CheckConfig(design, depth=depth))
+    return check(CheckConfig(design, depth=depth), coverage=True)
 
 
 def by_property(result: CheckResult) -> dict[str, Finding]:
@@ -202,7 +202,7 @@ def test_the_full_alphabet_fires_every_rule_of_v7_it_can_reach() -> None:
     """Every rule of v7 fires somewhere in a depth-3 exploration, except those that need
     a host switch no hypercall sets (LLC colouring, an XSM policy that denies, a failing
     xmalloc)."""
-    result = check(CheckConfig("v7", depth=3), coverage=True)
+    result = checked("v7", 3)
     v7_rules = {r for r, rule in RULES.items() if "v7" in rule.designs}
     unreachable = {
         "legacy-llc-coloring",
@@ -239,7 +239,7 @@ def test_planted_bug_redemption_without_step_3_is_found(planted: Callable[..., N
         spec.claims.domain_release_host_claims(h, d, redeem)  # step 3 forgotten
 
     planted("redeem_claims", redeem_steps_1_and_2)
-    found = by_property(check(CheckConfig("v7", depth=3)))
+    found = by_property(check(CheckConfig("v7", depth=2)))
     assert "prop-redeem" in found
     bug = found["prop-redeem"]
     assert bug.trace[-1].method == "alloc_domheap_pages"
@@ -256,7 +256,7 @@ def test_planted_bug_node_claim_credited_twice_is_found(planted: Callable[..., N
         return released
 
     planted("domain_release_node_claims", credit_twice)
-    found = by_property(check(CheckConfig("v7", depth=3)))
+    found = by_property(check(CheckConfig("v7", depth=2)))
     assert "inv-sum-node" in found
     assert len(found["inv-sum-node"].trace) == 2  # a node claim, then any release of it
     run_doctest(found["inv-sum-node"].script)
@@ -285,7 +285,7 @@ def test_planted_bug_node_check_ignoring_own_claim_is_found(
         return spec.claims.unclaimed(h.node_avail_pages[node], h.claimed_pages[node]) >= request
 
     planted("node_permits", no_credit)
-    found = by_property(check(CheckConfig("v7", depth=3)))
+    found = by_property(check(CheckConfig("v7", depth=2)))
     assert "prop-claim-honoured" in found
     honoured = found["prop-claim-honoured"]
     assert honoured.trace[-1].method == "alloc_domheap_pages"
