@@ -326,7 +326,13 @@ for _name, _decl, _summary, _since, _formers in (
         "upstream",
         (),
     ),
-    ("is_dying", "bool is_dying", "The domain is being destroyed.", "upstream", ()),
+    (
+        "is_dying",
+        "enum { DOMDYING_alive, DOMDYING_dying, DOMDYING_dead } is_dying",
+        "The domain is being destroyed (the model keeps a bool).",
+        "upstream",
+        (),
+    ),
     (
         "extra_pages",
         "unsigned int extra_pages",

@@ -52,6 +52,7 @@ KINDS: Final = ("function", "macro", "struct", "member", "var", "type")
 _MACRO_CALL: Final = re.compile(r"\b([A-Z][A-Z0-9_]*)\(([^()]*)\)")
 _DEFAULT_ARG: Final = re.compile(r"\s*=\s*[^,()]+(?=[,)])")
 _IDENT: Final = re.compile(r"[A-Za-z_]\w*")
+_ANON_ENUM: Final = re.compile(r"\benum\s*\{[^}]*\}")
 
 
 class _Generated(CObject):
@@ -145,7 +146,7 @@ def signature(entry: CName, env: BuildEnvironment, *, nested: bool = False) -> s
             sig = sig[: last.start()] + entry.name + sig[last.end() :]
     if _parses(entry.kind, sig, env):
         return sig
-    sig = _MACRO_CALL.sub(r"\1", sig)
+    sig = _ANON_ENUM.sub("int", _MACRO_CALL.sub(r"\1", sig))  # an enum's values are ints
     if _parses(entry.kind, sig, env):
         return sig
     # A typedef of an anonymous struct: declare the name; the body shows the C.
