@@ -55,7 +55,7 @@ def cite_rule(rule: Rule, design: str | None, base_url: str) -> tuple[list[str],
     if design is None:
         lines.append(f"  Holds in: {_designs(rule.designs)}")
     elif holds:
-        lines.append(f"  Holds in {design} (and in: {_designs(rule.designs)})")
+        lines.append(f"  Holds in {design} (designs it holds in: {_designs(rule.designs)})")
     else:
         lines.append(f"  Does NOT hold in {design}; it holds in: {_designs(rule.designs)}")
     lines.append(f"  Source: {rule.source}")
@@ -153,4 +153,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except BrokenPipeError:  # the reader (e.g. `head`) stopped reading: not an error of ours
+        sys.stderr.close()
+        sys.exit(0)

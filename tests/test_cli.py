@@ -71,7 +71,7 @@ def test_cite_prints_id_statement_designs_and_permalink() -> None:
 def test_cite_for_a_design_and_another_site() -> None:
     run = spec("cite", "set-duplicate-node", "--design", "v7", "--base-url", "https://x.example/")
     assert run.returncode == 0
-    assert "  Holds in v7 (and in: v6, v7)\n" in run.stdout
+    assert "  Holds in v7 (designs it holds in: v6, v7)\n" in run.stdout
     assert run.stdout.endswith("  https://x.example/rule/set-duplicate-node.html\n")
     run = spec("cite", "set-duplicate-node", "--design", "upstream")
     assert run.returncode == 1  # cited for a design it does not hold in
