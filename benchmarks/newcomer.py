@@ -31,13 +31,15 @@ def clean_env(cache: str | None) -> dict[str, str]:
 def main() -> None:
     p = parser(__doc__)
     p.add_argument("--cold-cache", action="store_true", help="an empty package cache")
+    p.add_argument("--backend", help="force nox's venv backend (e.g. virtualenv: pip)")
     args = p.parse_args()
     runs = 1 if args.quick else min(args.runs, 2)
     head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, text=True,
                           capture_output=True, check=True).stdout.strip()
     nox = [PYTHON, "-m", "nox"]
+    if args.backend:
+        nox += ["--force-venv-backend", args.backend]
     first, reuse, reinstall = [], [], []
-    backend = "?"
     for i in range(runs):
         tmp = tempdir("clone")
         clone = tmp / "xen-claims-spec"
@@ -45,10 +47,8 @@ def main() -> None:
         env = clean_env(str(tmp / "cache") if args.cold_cache else None)
         t = run_timed([*nox, "-s", "docs"], cwd=clone, env=env)
         first.append(t.wall)
-        if "uv venv" in t.output or "uv pip" in t.output:
-            backend = "uv"
-        elif "virtualenv" in t.output:
-            backend = "virtualenv"
+        backend = args.backend or ("uv" if "uv venv" in t.output or "uv pip" in t.output
+                                   else "virtualenv")
         reuse.append(run_timed([*nox, "-R", "-s", "docs"], cwd=clone, env=env).wall)
         reinstall.append(run_timed([*nox, "-r", "-s", "docs"], cwd=clone, env=env).wall)
         if i == 0 and not (clone / "docs" / "_build" / "html" / "index.html").exists():
