@@ -122,8 +122,10 @@ def print_table(rows: Sequence[Row], title: str) -> None:
         ratio = "" if r.ratio is None else f"{r.ratio:.2f} x {r.baseline}"
         status = "" if r.ok is None else ("ok" if r.ok else "MISSED")
         lines.append((r.name, fmt(r.value, r.unit), ratio, r.target, status))
-    widths = [max(len(h), *(len(line[i]) for line in lines)) if lines else len(h)
-              for i, h in enumerate(header)]
+    widths = [
+        max(len(h), *(len(line[i]) for line in lines)) if lines else len(h)
+        for i, h in enumerate(header)
+    ]
     print(f"\n== {title} ==")
     print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
     print("  ".join("-" * w for w in widths))

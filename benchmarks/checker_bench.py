@@ -18,8 +18,10 @@ import sys
 from _common import PYTHON, ROOT, Row, median, parser, print_table, run_timed, save
 
 TARGET = 20_000
-SUMMARY = re.compile(r"([\d,]+) distinct states, ([\d,]+) transitions.*?([\d.]+) s: "
-                     r"([\d,]+) distinct states/s, ([\d,]+) states generated/s")
+SUMMARY = re.compile(
+    r"([\d,]+) distinct states, ([\d,]+) transitions.*?([\d.]+) s: "
+    r"([\d,]+) distinct states/s, ([\d,]+) states generated/s"
+)
 DEFAULT_BOUNDS = [
     ["--nodes", "2", "--pages", "4", "--domains", "2", "--design", "upstream", "--depth", "4"],
     ["--nodes", "2", "--pages", "4", "--domains", "2", "--design", "v7", "--depth", "5"],
@@ -37,15 +39,22 @@ def session_bounds() -> list[list[str]]:
     common: list[str] = []
     bounds = []
     for node in ast.walk(fn):
-        if (isinstance(node, ast.Assign) and isinstance(node.value, ast.Tuple)
-                and all(isinstance(e, ast.Constant) for e in node.value.elts)):
+        if (
+            isinstance(node, ast.Assign)
+            and isinstance(node.value, ast.Tuple)
+            and all(isinstance(e, ast.Constant) for e in node.value.elts)
+        ):
             values = [str(e.value) for e in node.value.elts]  # type: ignore[attr-defined]
             if values[:4] == ["python", "-m", "spec", "check"]:
                 common = values[4:]
     for node in ast.walk(fn):
-        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                and node.func.attr == "run" and node.args
-                and isinstance(node.args[0], ast.Starred)):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "run"
+            and node.args
+            and isinstance(node.args[0], ast.Starred)
+        ):
             args = [str(a.value) for a in node.args[1:] if isinstance(a, ast.Constant)]
             if "--expect" in args:  # a known-bug run: its exit status is the check
                 i = args.index("--expect")
@@ -56,14 +65,16 @@ def session_bounds() -> list[list[str]]:
 
 def main() -> None:
     p = parser(__doc__)
-    p.add_argument("--max-states", type=int, default=100_000,
-                   help="cap per bound (0: the whole search)")
+    p.add_argument(
+        "--max-states", type=int, default=100_000, help="cap per bound (0: the whole search)"
+    )
     args = p.parse_args()
     runs = 1 if args.quick else args.runs
     cap = 20_000 if args.quick else args.max_states
     rows: list[Row] = []
     for bound in session_bounds():
-        depth0 = [a if prev != "--depth" else "0" for prev, a in zip(["", *bound], bound)]
+        after = zip(["", *bound[:-1]], bound, strict=True)
+        depth0 = [a if prev != "--depth" else "0" for prev, a in after]
         base = run_timed([PYTHON, "-m", "spec", "check", *depth0], cwd=ROOT, check=False)
         rates, generated, per_state = [], [], []
         states = 0
@@ -85,13 +96,24 @@ def main() -> None:
         rate = median(rates)
         label = " ".join(bound)
         label = label.replace("--nodes 2 --pages 4 --domains 2 ", "2x4, 2 domains, ")
-        rows.append(Row(
-            "checker", f"{label}", rate, "states/s", "20,000 states/s", rate / TARGET,
-            target=">= 20,000 states/s", ok=rate >= TARGET, runs=rates,
-            note=f"{states:,} states{' (capped by --max-states)' if capped else ' (complete)'}; "
-            f"{median(per_state):,.0f} bytes of RSS per state; "
-            f"{median(generated):,.0f} states generated/s (TLC's throughput figure: every "
-            "successor, {:.1f} per distinct state)".format(median(generated) / rate)))
+        rows.append(
+            Row(
+                "checker",
+                f"{label}",
+                rate,
+                "states/s",
+                "20,000 states/s",
+                rate / TARGET,
+                target=">= 20,000 states/s",
+                ok=rate >= TARGET,
+                runs=rates,
+                note=f"{states:,} states"
+                f"{' (capped by --max-states)' if capped else ' (complete)'}; "
+                f"{median(per_state):,.0f} bytes of RSS per state; "
+                f"{median(generated):,.0f} states generated/s (TLC's throughput figure: every "
+                "successor, {:.1f} per distinct state)".format(median(generated) / rate),
+            )
+        )
         rows.append(Row("checker", f"  memory per state ({label})", median(per_state), "B"))
     print_table(rows, "Model checker (5): at the bounds of nox -s check")
     save(rows, args.json)

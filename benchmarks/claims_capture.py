@@ -20,11 +20,10 @@ build it writes, to ``claims_capture_dir``:
 from __future__ import annotations
 
 import json
+import pickle
 import shutil
 from pathlib import Path
 from typing import Any
-
-import pickle
 
 from docutils import nodes
 from sphinx.application import Sphinx

@@ -37,10 +37,18 @@ from sphinx.util.nodes import make_refnode
 
 DATA: dict[str, Any] = {}
 ROLE_KIND = {"rule": "rule", "inv": "invariant"}
-NAMES = (
-    "rule rules invariant invariants state-diagram accounting-diagram rename-table "
-    "design-diff c-api scenario"
-).split()
+NAMES = [
+    "rule",
+    "rules",
+    "invariant",
+    "invariants",
+    "state-diagram",
+    "accounting-diagram",
+    "rename-table",
+    "design-diff",
+    "c-api",
+    "scenario",
+]
 
 
 class AnyOption(dict[str, Any]):

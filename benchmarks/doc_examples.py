@@ -11,8 +11,7 @@ import shutil
 import sys
 import xml.etree.ElementTree as ET
 
-from _common import PYTHON, Row, copy_project, median, parser, print_table, run_timed, save
-from _common import tempdir
+from _common import PYTHON, Row, copy_project, median, parser, print_table, run_timed, save, tempdir
 
 
 def main() -> None:
@@ -39,16 +38,36 @@ def main() -> None:
     examples = {name: median(times) for name, times in per_example.items()}
     summed = sum(examples.values())
     rows = [
-        Row("sybil", f"pytest docs: all {counted} examples", total, "s", runs=full,
+        Row(
+            "sybil",
+            f"pytest docs: all {counted} examples",
+            total,
+            "s",
+            runs=full,
             note=f"collection only: {collected:.2f} s; sum of the examples' own times "
-            f"{summed:.2f} s"),
-        Row("sybil", "running the examples (total - collection)", total - collected, "s",
-            "total", (total - collected) / total),
+            f"{summed:.2f} s",
+        ),
+        Row(
+            "sybil",
+            "running the examples (total - collection)",
+            total - collected,
+            "s",
+            "total",
+            (total - collected) / total,
+        ),
     ]
     for name, seconds in sorted(examples.items(), key=lambda kv: -kv[1])[:8]:
         short = name.replace("docs.", "").replace("docs/", "")
-        rows.append(Row("sybil", f"  {short}", seconds * 1000, "ms", "sum of examples",
-                        seconds / summed if summed else 0.0))
+        rows.append(
+            Row(
+                "sybil",
+                f"  {short}",
+                seconds * 1000,
+                "ms",
+                "sum of examples",
+                seconds / summed if summed else 0.0,
+            )
+        )
     print_table(rows, f"Doc examples (3): {counted} Sybil examples, slowest first")
     save(rows, args.json)
     shutil.rmtree(tmp, ignore_errors=True)

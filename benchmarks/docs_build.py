@@ -21,21 +21,42 @@ import shutil
 import sys
 from pathlib import Path
 
-from _common import PYTHON, ROOT, Row, copy_project, median, parser, print_table, run_timed
-from _common import save, tempdir
+from _common import (
+    PYTHON,
+    ROOT,
+    Row,
+    copy_project,
+    median,
+    parser,
+    print_table,
+    run_timed,
+    save,
+    tempdir,
+)
 
 BENCH = Path(__file__).resolve().parent
 TOUCHED = "spec/lifecycle.py"
 """The model module touched for the incremental rebuild (the state diagrams render from it)."""
 
 READ_LINE = re.compile(r"^reading sources\.\.\. \[\s*\d+%\] (\S+)\s*$", re.MULTILINE)
-DIRECTIVE = re.compile(r"^\s*(\.\. claims:[a-z-]+::|```+\{claims:[a-z-]+\}|:::+\{claims:)",
-                       re.MULTILINE)
+DIRECTIVE = re.compile(
+    r"^\s*(\.\. claims:[a-z-]+::|```+\{claims:[a-z-]+\}|:::+\{claims:)", re.MULTILINE
+)
 
 
 def sphinx(src: Path, out: Path, *extra: str) -> list[str]:
-    return [PYTHON, "-m", "sphinx", "-n", "--keep-going", "-b", "html", *extra,
-            str(src / "docs"), str(out)]
+    return [
+        PYTHON,
+        "-m",
+        "sphinx",
+        "-n",
+        "--keep-going",
+        "-b",
+        "html",
+        *extra,
+        str(src / "docs"),
+        str(out),
+    ]
 
 
 def env() -> dict[str, str]:
@@ -62,8 +83,11 @@ ID = re.compile(r'\bid="([^"]+)"')
 def site_shape(out: Path) -> tuple[list[str], set[str]]:
     """The HTML files of a built site and every page#anchor in them."""
     pages = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.html"))
-    ids = {f"{page}#{i}" for page in pages
-           for i in ID.findall((out / page).read_text(encoding="utf-8"))}
+    ids = {
+        f"{page}#{i}"
+        for page in pages
+        for i in ID.findall((out / page).read_text(encoding="utf-8"))
+    }
     return pages, ids
 
 
@@ -73,7 +97,9 @@ def empty_site(where: Path) -> Path:
     docs.mkdir(parents=True)
     (docs / "conf.py").write_text(
         'extensions = ["sphinx.ext.graphviz", "myst_parser", "sphinx_copybutton"]\n'
-        'html_theme = "furo"\nproject = "floor"\n', encoding="utf-8")
+        'html_theme = "furo"\nproject = "floor"\n',
+        encoding="utf-8",
+    )
     (docs / "index.rst").write_text("Floor\n=====\n\nOne page.\n", encoding="utf-8")
     return where
 
@@ -107,12 +133,29 @@ def main() -> None:
         warned = max(warned, warnings(s[2]))
     cold_wall = median(w for w, _ in serial)
     cold_cpu = median(c for _, c in serial)
-    rows.append(Row("docs", "cold build (serial)", cold_wall, "s", note=(
-        f"CPU {cold_cpu:.2f} s; {warned} warning(s)"), runs=[w for w, _ in serial]))
+    rows.append(
+        Row(
+            "docs",
+            "cold build (serial)",
+            cold_wall,
+            "s",
+            note=(f"CPU {cold_cpu:.2f} s; {warned} warning(s)"),
+            runs=[w for w, _ in serial],
+        )
+    )
     par_wall = median(w for w, _ in parallel)
-    rows.append(Row("docs", "cold build -j auto", par_wall, "s", "cold", par_wall / cold_wall,
-                    note=f"CPU {median(c for _, c in parallel):.2f} s, {os.cpu_count()} cores",
-                    runs=[w for w, _ in parallel]))
+    rows.append(
+        Row(
+            "docs",
+            "cold build -j auto",
+            par_wall,
+            "s",
+            "cold",
+            par_wall / cold_wall,
+            note=f"CPU {median(c for _, c in parallel):.2f} s, {os.cpu_count()} cores",
+            runs=[w for w, _ in parallel],
+        )
+    )
 
     # Incremental builds share one output directory.
     out = tmp / "incr"
@@ -128,20 +171,37 @@ def main() -> None:
     reread_nochange = {d for t in nochange for d in READ_LINE.findall(t.output)}
     nc_wall = median(t.wall for t in nochange)
     fl_wall = median(t.wall for t in floor)
-    rows.append(Row(
-        "docs", "no-change rebuild", nc_wall, "s", "cold", nc_wall / cold_wall,
-        target="< 0.15 x cold", ok=nc_wall / cold_wall < 0.15 and not reread_nochange,
-        note=f"CPU {median(t.cpu for t in nochange):.2f} s "
-        f"({median(t.cpu for t in nochange) / cold_cpu:.2f} x cold CPU); "
-        f"pages re-read: {len(reread_nochange)}; net of the floor below: "
-        f"{(nc_wall - fl_wall) / (cold_wall - fl_wall):.2f} x (cold - floor)",
-        runs=[t.wall for t in nochange]))
-    rows.append(Row(
-        "docs", "floor: no-change rebuild of a 1-page site, same theme", fl_wall, "s", "cold",
-        fl_wall / cold_wall, runs=[t.wall for t in floor],
-        note=f"CPU {median(t.cpu for t in floor):.2f} s: what any sphinx-build of a furo "
-        "site costs before it does anything (interpreter, Sphinx, extensions, theme, "
-        "genindex and search pages)"))
+    rows.append(
+        Row(
+            "docs",
+            "no-change rebuild",
+            nc_wall,
+            "s",
+            "cold",
+            nc_wall / cold_wall,
+            target="< 0.15 x cold",
+            ok=nc_wall / cold_wall < 0.15 and not reread_nochange,
+            note=f"CPU {median(t.cpu for t in nochange):.2f} s "
+            f"({median(t.cpu for t in nochange) / cold_cpu:.2f} x cold CPU); "
+            f"pages re-read: {len(reread_nochange)}; net of the floor below: "
+            f"{(nc_wall - fl_wall) / (cold_wall - fl_wall):.2f} x (cold - floor)",
+            runs=[t.wall for t in nochange],
+        )
+    )
+    rows.append(
+        Row(
+            "docs",
+            "floor: no-change rebuild of a 1-page site, same theme",
+            fl_wall,
+            "s",
+            "cold",
+            fl_wall / cold_wall,
+            runs=[t.wall for t in floor],
+            note=f"CPU {median(t.cpu for t in floor):.2f} s: what any sphinx-build of a furo "
+            "site costs before it does anything (interpreter, Sphinx, extensions, theme, "
+            "genindex and search pages)",
+        )
+    )
 
     expected = pages_rendering_from_model(src)
     touched = []
@@ -150,35 +210,56 @@ def main() -> None:
         os.utime(path)  # now: later than the time the pages were read
         touched.append(run_timed(sphinx(src, out), env=e))
     reread = sorted({d for t in touched for d in READ_LINE.findall(t.output)})
-    all_pages = sorted({d for d in READ_LINE.findall(
-        run_timed(sphinx(src, tmp / "list"), env=e).output)})
+    all_pages = sorted(
+        {d for d in READ_LINE.findall(run_timed(sphinx(src, tmp / "list"), env=e).output)}
+    )
     shutil.rmtree(tmp / "list", ignore_errors=True)
     t_wall = median(t.wall for t in touched)
     exact = reread == sorted(expected)
-    rows.append(Row(
-        "docs", f"rebuild after touching {TOUCHED}", t_wall, "s", "cold", t_wall / cold_wall,
-        target="< 0.5 x cold, only its pages", ok=t_wall / cold_wall < 0.5 and exact,
-        note=f"CPU {median(t.cpu for t in touched):.2f} s "
-        f"({median(t.cpu for t in touched) / cold_cpu:.2f} x cold CPU); net of the floor "
-        f"{(t_wall - fl_wall) / (cold_wall - fl_wall):.2f} x (cold - floor); re-read {len(reread)} "
-        f"of {len(all_pages)} pages: {', '.join(reread)}; pages with a claims directive: "
-        f"{len(expected)} ({'the same set' if exact else 'DIFFERENT: ' + ', '.join(expected)})",
-        runs=[t.wall for t in touched]))
+    rows.append(
+        Row(
+            "docs",
+            f"rebuild after touching {TOUCHED}",
+            t_wall,
+            "s",
+            "cold",
+            t_wall / cold_wall,
+            target="< 0.5 x cold, only its pages",
+            ok=t_wall / cold_wall < 0.5 and exact,
+            note=f"CPU {median(t.cpu for t in touched):.2f} s "
+            f"({median(t.cpu for t in touched) / cold_cpu:.2f} x cold CPU); net of the floor "
+            f"{(t_wall - fl_wall) / (cold_wall - fl_wall):.2f} x (cold - floor); "
+            f"re-read {len(reread)} "
+            f"of {len(all_pages)} pages: {', '.join(reread)}; pages with a claims directive: "
+            f"{len(expected)} ({'the same set' if exact else 'DIFFERENT: ' + ', '.join(expected)})",
+            runs=[t.wall for t in touched],
+        )
+    )
     other = src / "spec" / "claims.py"
     os.utime(other)
     reread_other = sorted(set(READ_LINE.findall(run_timed(sphinx(src, out), env=e).output)))
-    rows.append(Row("docs", "pages re-read after touching one model module", len(reread), "",
-                    note=f"of {len(all_pages)}; touching spec/claims.py instead re-reads "
-                    f"{len(reread_other)}, {'the same' if reread_other == reread else 'OTHER'} "
-                    "pages (every page that renders from spec/ depends on every spec/ file)",
-                    target="= pages rendering from spec/", ok=exact))
+    rows.append(
+        Row(
+            "docs",
+            "pages re-read after touching one model module",
+            len(reread),
+            "",
+            note=f"of {len(all_pages)}; touching spec/claims.py instead re-reads "
+            f"{len(reread_other)}, {'the same' if reread_other == reread else 'OTHER'} "
+            "pages (every page that renders from spec/ depends on every spec/ file)",
+            target="= pages rendering from spec/",
+            ok=exact,
+        )
+    )
 
     # Extension overhead: the real site against the same site from static files.
     capture = tmp / "capture"
     cap_src = copy_project(tmp / "capture-src")
     with (cap_src / "docs" / "conf.py").open("a", encoding="utf-8") as conf:
-        conf.write(f"\nsys.path.insert(0, {str(BENCH)!r})\nextensions.append('claims_capture')\n"
-                   f"claims_capture_dir = {str(capture)!r}\n")
+        conf.write(
+            f"\nsys.path.insert(0, {str(BENCH)!r})\nextensions.append('claims_capture')\n"
+            f"claims_capture_dir = {str(capture)!r}\n"
+        )
     real_out = tmp / "capture-out"
     run_timed(sphinx(cap_src, real_out), env=e)
     shutil.copytree(ROOT / "sphinx_claims" / "static", capture / "static")
@@ -186,11 +267,13 @@ def main() -> None:
     for mode in ("html", "nodes"):
         static_src = copy_project(tmp / f"static-{mode}-src")
         with (static_src / "docs" / "conf.py").open("a", encoding="utf-8") as conf:
-            conf.write(f"\nsys.path.insert(0, {str(BENCH)!r})\n"
-                       "extensions = [e if e != 'sphinx_claims' else 'claims_static' "
-                       "for e in extensions]\n"
-                       f"claims_capture_dir = {str(capture)!r}\n"
-                       f"claims_static_mode = {mode!r}\n")
+            conf.write(
+                f"\nsys.path.insert(0, {str(BENCH)!r})\n"
+                "extensions = [e if e != 'sphinx_claims' else 'claims_static' "
+                "for e in extensions]\n"
+                f"claims_capture_dir = {str(capture)!r}\n"
+                f"claims_static_mode = {mode!r}\n"
+            )
         statics[mode] = static_src
     real: list[tuple[float, float]] = []
     static: dict[str, list[tuple[float, float]]] = {"html": [], "nodes": []}
@@ -210,23 +293,44 @@ def main() -> None:
         pages, ids = site_shape(check_out)
         s_wall = median(w for w, _ in static[mode])
         s_cpu = median(c for _, c in static[mode])
-        what = ("directives as raw HTML" if mode == "html"
-                else "directives as saved resolved nodes")
-        rows.append(Row(
-            "extension", f"cold build, static copy ({what})", s_wall, "s",
-            note=f"CPU {s_cpu:.2f} s; {static_warned[mode]} warning(s); same HTML files as "
-            f"the real site: {pages == real_pages} ({len(pages)}); anchors missing: "
-            f"{len(real_ids - ids)} of {len(real_ids)}", runs=[w for w, _ in static[mode]]))
+        what = "directives as raw HTML" if mode == "html" else "directives as saved resolved nodes"
+        rows.append(
+            Row(
+                "extension",
+                f"cold build, static copy ({what})",
+                s_wall,
+                "s",
+                note=f"CPU {s_cpu:.2f} s; {static_warned[mode]} warning(s); same HTML files as "
+                f"the real site: {pages == real_pages} ({len(pages)}); anchors missing: "
+                f"{len(real_ids - ids)} of {len(real_ids)}",
+                runs=[w for w, _ in static[mode]],
+            )
+        )
         overhead = r_wall / s_wall - 1
         target = mode == "nodes"
-        rows.append(Row(
-            "extension", f"extension overhead vs {mode} copy", 100 * overhead, "%",
-            f"static {mode}", r_wall / s_wall,
-            target="< 15 %" if target else "(all the directives' cost, Sphinx's share too)",
-            ok=overhead < 0.15 if target else None,
-            note=f"CPU overhead {100 * (r_cpu / s_cpu - 1):.1f} %"))
-    rows.append(Row("extension", "cold build with sphinx_claims", r_wall, "s",
-                    runs=[w for w, _ in real], note=f"CPU {r_cpu:.2f} s"))
+        rows.append(
+            Row(
+                "extension",
+                f"extension overhead vs {mode} copy",
+                100 * overhead,
+                "%",
+                f"static {mode}",
+                r_wall / s_wall,
+                target="< 15 %" if target else "(all the directives' cost, Sphinx's share too)",
+                ok=overhead < 0.15 if target else None,
+                note=f"CPU overhead {100 * (r_cpu / s_cpu - 1):.1f} %",
+            )
+        )
+    rows.append(
+        Row(
+            "extension",
+            "cold build with sphinx_claims",
+            r_wall,
+            "s",
+            runs=[w for w, _ in real],
+            note=f"CPU {r_cpu:.2f} s",
+        )
+    )
     print_table(rows, "Docs builds (1) and extension overhead (2)")
     save(rows, args.json)
     if not os.environ.get("CLAIMS_BENCH_KEEP"):

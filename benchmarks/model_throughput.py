@@ -1,4 +1,4 @@
-"""Model throughput: a mixed workload on hosts of 2, 8 and 64 nodes, 4 GiB to 4 TiB, 10 to 1000 domains.
+"""Model throughput: a mixed workload on hosts of 2-64 nodes, 4 GiB-4 TiB, 10-1000 domains.
 
 Each host runs the same pre-generated sequence of calls (claim sets, legacy claims, zero
 SETs, allocations of order 0 to 9 with and without a node and an exact node, frees, GET),
@@ -22,7 +22,6 @@ import subprocess
 import sys
 import time
 import tracemalloc
-from pathlib import Path
 from typing import Any
 
 from _common import PYTHON, ROOT, Row, median, parser, print_table, save
@@ -110,9 +109,7 @@ def single_calls(runs: int, count: int) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for checks in (False, True):
         host, doms = make_host(8, 4 * GIB, 100, checks)
-        sets = [
-            [ClaimEntry(1 + i % 50, i % 8), ClaimEntry(i % 7, HOST)] for i in range(count)
-        ]
+        sets = [[ClaimEntry(1 + i % 50, i % 8), ClaimEntry(i % 7, HOST)] for i in range(count)]
         per: dict[str, list[float]] = {"set": [], "alloc": [], "get": []}
         for _ in range(runs):
             start = time.perf_counter()
@@ -192,8 +189,11 @@ def main() -> None:
             print(json.dumps(single_calls(int(args.worker[1]), int(args.worker[2]))))
         else:
             nodes, domains, sizes, steps, runs = args.worker
-            print(json.dumps(
-                worker(int(nodes), int(domains), sizes.split(","), int(steps), int(runs))))
+            print(
+                json.dumps(
+                    worker(int(nodes), int(domains), sizes.split(","), int(steps), int(runs))
+                )
+            )
         return
     runs = 1 if args.quick else max(args.runs, 5)
     steps = 3000 if args.quick else args.steps
@@ -214,41 +214,98 @@ def main() -> None:
                 ratio = r["off"] / base["off"]
                 ratio_on = r["on"] / base["on"]
                 is_big = size == big
-                rows.append(Row(
-                    "model", f"{nodes:>2} nodes {domains:>4} domains {size:>6}: checks off",
-                    r["off"], "ops/s", small, ratio,
-                    target=">= 0.8 x 4 GiB" if is_big else "",
-                    ok=min(ratio, ratio_on) >= 0.8 if is_big else None,
-                    note="" if not is_big else (
-                        f"checks on {r['on']:,.0f} ops/s = {ratio_on:.2f} x 4 GiB; peak "
-                        f"{r['peak_mb']:.1f} MB traced ({r['host_mb']:.2f} MB the host), max RSS "
-                        f"{r['maxrss_mb']:.0f} MB; {r['free_entries']} free-list entries for "
-                        f"{r['free_pages']:,} free pages")))
-                rows.append(Row(
-                    "model", f"{nodes:>2} nodes {domains:>4} domains {size:>6}: checks on",
-                    r["on"], "ops/s", "checks off", r["on"] / r["off"]))
+                rows.append(
+                    Row(
+                        "model",
+                        f"{nodes:>2} nodes {domains:>4} domains {size:>6}: checks off",
+                        r["off"],
+                        "ops/s",
+                        small,
+                        ratio,
+                        target=">= 0.8 x 4 GiB" if is_big else "",
+                        ok=min(ratio, ratio_on) >= 0.8 if is_big else None,
+                        note=""
+                        if not is_big
+                        else (
+                            f"checks on {r['on']:,.0f} ops/s = {ratio_on:.2f} x 4 GiB; peak "
+                            f"{r['peak_mb']:.1f} MB traced ({r['host_mb']:.2f} MB the host), "
+                            "max RSS "
+                            f"{r['maxrss_mb']:.0f} MB; {r['free_entries']} free-list entries for "
+                            f"{r['free_pages']:,} free pages"
+                        ),
+                    )
+                )
+                rows.append(
+                    Row(
+                        "model",
+                        f"{nodes:>2} nodes {domains:>4} domains {size:>6}: checks on",
+                        r["on"],
+                        "ops/s",
+                        "checks off",
+                        r["on"] / r["off"],
+                    )
+                )
     worst = max(results.values(), key=lambda r: r["peak_mb"] if r["size"] == big else 0)
-    rows.append(Row(
-        "model", "peak memory, worst 4 TiB host (traced)", worst["peak_mb"], "MB",
-        target="< 100 MB", ok=worst["peak_mb"] < 100,
-        note=f"{worst['nodes']} nodes, {worst['domains']} domains; process max RSS "
-        f"{worst['maxrss_mb']:.0f} MB (interpreter included)"))
+    rows.append(
+        Row(
+            "model",
+            "peak memory, worst 4 TiB host (traced)",
+            worst["peak_mb"],
+            "MB",
+            target="< 100 MB",
+            ok=worst["peak_mb"] < 100,
+            note=f"{worst['nodes']} nodes, {worst['domains']} domains; process max RSS "
+            f"{worst['maxrss_mb']:.0f} MB (interpreter included)",
+        )
+    )
     per_page = max(r["free_entries"] / r["free_pages"] for r in results.values())
-    rows.append(Row(
-        "model", "free-list entries per free page (max over hosts)", per_page, "",
-        target="no per-page objects", ok=per_page < 0.01,
-        note="free memory is one dict entry per free buddy, never one object per page"))
+    rows.append(
+        Row(
+            "model",
+            "free-list entries per free page (max over hosts)",
+            per_page,
+            "",
+            target="no per-page objects",
+            ok=per_page < 0.01,
+            note="free memory is one dict entry per free buddy, never one object per page",
+        )
+    )
     single = spawn("single", str(max(runs, 3)), "500" if args.quick else "2000")
     off, on = single["off"], single["on"]
     for what, label in (("set", "claim-set install"), ("alloc", "order-0 allocation")):
-        rows.append(Row("model", f"{label}, 8 nodes 100 domains, checks off", off[what], "us",
-                        "GET", off[what] / off["get"], target="< 20 µs",
-                        ok=off[what] < 20))
-        rows.append(Row("model", f"{label}, 8 nodes 100 domains, checks on", on[what], "us",
-                        "checks off", on[what] / off[what], target="< 10 x checks off",
-                        ok=on[what] < 10 * off[what]))
-    rows.append(Row("model", "GET (get_claims), 8 nodes 100 domains, checks off", off["get"],
-                    "us", note=f"checks on {on['get']:.1f} µs"))
+        rows.append(
+            Row(
+                "model",
+                f"{label}, 8 nodes 100 domains, checks off",
+                off[what],
+                "us",
+                "GET",
+                off[what] / off["get"],
+                target="< 20 µs",
+                ok=off[what] < 20,
+            )
+        )
+        rows.append(
+            Row(
+                "model",
+                f"{label}, 8 nodes 100 domains, checks on",
+                on[what],
+                "us",
+                "checks off",
+                on[what] / off[what],
+                target="< 10 x checks off",
+                ok=on[what] < 10 * off[what],
+            )
+        )
+    rows.append(
+        Row(
+            "model",
+            "GET (get_claims), 8 nodes 100 domains, checks off",
+            off["get"],
+            "us",
+            note=f"checks on {on['get']:.1f} µs",
+        )
+    )
     print_table(rows, f"Model throughput (4): {steps} mixed calls per run, v7")
     save(rows, args.json)
 

@@ -20,8 +20,11 @@ from _common import PYTHON, ROOT, Row, median, parser, print_table, run_timed, s
 
 
 def clean_env(cache: str | None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("NOX") and k not in ("VIRTUAL_ENV", "CONDA_PREFIX")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("NOX") and k not in ("VIRTUAL_ENV", "CONDA_PREFIX")
+    }
     if cache:
         env["UV_CACHE_DIR"] = cache
         env["PIP_CACHE_DIR"] = cache
@@ -34,8 +37,13 @@ def main() -> None:
     p.add_argument("--backend", help="force nox's venv backend (e.g. virtualenv: pip)")
     args = p.parse_args()
     runs = 1 if args.quick else min(args.runs, 2)
-    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, text=True,
-                          capture_output=True, check=True).stdout.strip()
+    head = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"],
+        cwd=ROOT,
+        text=True,
+        capture_output=True,
+        check=True,
+    ).stdout.strip()
     nox = [PYTHON, "-m", "nox"]
     if args.backend:
         nox += ["--force-venv-backend", args.backend]
@@ -47,8 +55,9 @@ def main() -> None:
         env = clean_env(str(tmp / "cache") if args.cold_cache else None)
         t = run_timed([*nox, "-s", "docs"], cwd=clone, env=env)
         first.append(t.wall)
-        backend = args.backend or ("uv" if "uv venv" in t.output or "uv pip" in t.output
-                                   else "virtualenv")
+        backend = args.backend or (
+            "uv" if "uv venv" in t.output or "uv pip" in t.output else "virtualenv"
+        )
         reuse.append(run_timed([*nox, "-R", "-s", "docs"], cwd=clone, env=env).wall)
         reinstall.append(run_timed([*nox, "-r", "-s", "docs"], cwd=clone, env=env).wall)
         if i == 0 and not (clone / "docs" / "_build" / "html" / "index.html").exists():
@@ -57,14 +66,38 @@ def main() -> None:
     f = median(first)
     cache = "empty package cache" if args.cold_cache else "the machine's package cache"
     rows = [
-        Row("newcomer", f"fresh clone ({head}): first nox -s docs", f, "s",
-            target="< 60 s", ok=f < 60, runs=first,
-            note=f"{backend} backend, {cache}; env creation, installs and the -W -n build"),
-        Row("newcomer", "second run: nox -R -s docs (reuse, no installs)", median(reuse), "s",
-            "first", median(reuse) / f, target="< 10 s", ok=median(reuse) < 10, runs=reuse),
-        Row("newcomer", "second run: nox -r -s docs (reuse, installs re-run)",
-            median(reinstall), "s", "first", median(reinstall) / f, target="< 10 s",
-            ok=median(reinstall) < 10, runs=reinstall),
+        Row(
+            "newcomer",
+            f"fresh clone ({head}): first nox -s docs",
+            f,
+            "s",
+            target="< 60 s",
+            ok=f < 60,
+            runs=first,
+            note=f"{backend} backend, {cache}; env creation, installs and the -W -n build",
+        ),
+        Row(
+            "newcomer",
+            "second run: nox -R -s docs (reuse, no installs)",
+            median(reuse),
+            "s",
+            "first",
+            median(reuse) / f,
+            target="< 10 s",
+            ok=median(reuse) < 10,
+            runs=reuse,
+        ),
+        Row(
+            "newcomer",
+            "second run: nox -r -s docs (reuse, installs re-run)",
+            median(reinstall),
+            "s",
+            "first",
+            median(reinstall) / f,
+            target="< 10 s",
+            ok=median(reinstall) < 10,
+            runs=reinstall,
+        ),
     ]
     print_table(rows, "Newcomer (6): a fresh clone's docs session")
     save(rows, args.json)

@@ -29,7 +29,9 @@ SCRIPTS = {
 
 def main() -> None:
     p = parser(__doc__)
-    p.add_argument("--only", default=",".join(SCRIPTS), help="comma-separated: " + ", ".join(SCRIPTS))
+    p.add_argument(
+        "--only", default=",".join(SCRIPTS), help="comma-separated: " + ", ".join(SCRIPTS)
+    )
     p.add_argument("--markdown", type=Path, help="write the summary table here")
     args = p.parse_args()
     chosen = [name for name in args.only.split(",") if name]
@@ -37,8 +39,11 @@ def main() -> None:
     if unknown:
         raise SystemExit(f"unknown benchmark(s): {', '.join(sorted(unknown))}")
     info = machine()
-    print(f"machine: {info['platform']}, Python {info['python']}, {info['cpus']} CPUs; "
-          f"load {info['load']} at {info['date']}", flush=True)
+    print(
+        f"machine: {info['platform']}, Python {info['python']}, {info['cpus']} CPUs; "
+        f"load {info['load']} at {info['date']}",
+        flush=True,
+    )
     rows: list[Row] = []
     timings = {}
     with tempfile.TemporaryDirectory(prefix="claims-bench-") as tmp:
@@ -59,11 +64,16 @@ def main() -> None:
     for r in targets:
         ratio = "" if r.ratio is None else f" ({r.ratio:.2f} x {r.baseline})"
         status = "ok" if r.ok else "MISSED"
-        print(f"{status:6}  {r.section:9} {r.name.strip():{width}}  {fmt(r.value, r.unit)}{ratio}"
-              f"  target {r.target}")
+        print(
+            f"{status:6}  {r.section:9} {r.name.strip():{width}}  {fmt(r.value, r.unit)}{ratio}"
+            f"  target {r.target}"
+        )
     end = os.getloadavg()
-    print(f"\nbenchmark times: " + ", ".join(f"{k} {v:.0f} s" for k, v in timings.items())
-          + f"; load at the end {[round(x, 2) for x in end]}")
+    print(
+        "\nbenchmark times: "
+        + ", ".join(f"{k} {v:.0f} s" for k, v in timings.items())
+        + f"; load at the end {[round(x, 2) for x in end]}"
+    )
     if args.markdown:
         lines = [
             f"Measured {info['date']} on {info['platform']}, Python {info['python']}, "
@@ -75,8 +85,10 @@ def main() -> None:
         for r in rows:
             ratio = "" if r.ratio is None else f"{r.ratio:.2f} x {r.baseline}"
             status = "" if r.ok is None else ("ok" if r.ok else "**missed**")
-            lines.append(f"| {status} | {r.section} | {r.name.strip()} | {fmt(r.value, r.unit)} "
-                         f"| {ratio} | {r.target} |")
+            lines.append(
+                f"| {status} | {r.section} | {r.name.strip()} | {fmt(r.value, r.unit)} "
+                f"| {ratio} | {r.target} |"
+            )
         notes = [f"- {r.name.strip()}: {r.note}" for r in rows if r.note]
         args.markdown.write_text("\n".join([*lines, "", *notes]) + "\n", encoding="utf-8")
     failed = [r for r in targets if not r.ok]
