@@ -8,6 +8,7 @@ and, with ``--json PATH``, writes its rows for :mod:`run` to gather into the sum
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import os
 import platform
@@ -181,7 +182,12 @@ def copy_project(dest: Path) -> Path:
 
 
 def tempdir(prefix: str) -> Path:
-    return Path(tempfile.mkdtemp(prefix=f"claims-bench-{prefix}-"))
+    """A temporary directory, removed when the script exits (even on failure) unless
+    ``CLAIMS_BENCH_KEEP`` is set."""
+    path = Path(tempfile.mkdtemp(prefix=f"claims-bench-{prefix}-"))
+    if not os.environ.get("CLAIMS_BENCH_KEEP"):
+        atexit.register(shutil.rmtree, path, ignore_errors=True)
+    return path
 
 
 def repeat(n: int, fn: Callable[[int], float]) -> list[float]:
