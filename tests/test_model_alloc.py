@@ -49,6 +49,26 @@ def test_q1_claim_smaller_than_a_large_page(design: str, succeeds: bool) -> None
         assert d.outstanding_pages == 1 and host.physinfo() == (2, 1)
 
 
+@pytest.mark.parametrize("design", ["v7", "v6", "upstream"])
+def test_request_of_exactly_the_unclaimed_memory_passes_without_claims(design: str) -> None:
+    """The host check fails only when the request is *larger* than unclaimed memory.
+
+    [UP] ``outstanding_claims + request > total_avail_pages``; [V6]
+    ``claims_permit_request``: ``requested_pages <= unclaimed_pages`` (xen-facts 3.1,
+    v6-v7-code 3d). So anonymous and MEMF_no_refcount requests, which may not use
+    claims, get the last unclaimed pages.
+    """
+    host = Host(nodes=[8], design=design)
+    d, other = host.create_domain(), host.create_domain()
+    assert host.claim_pages(d, 4) == 0
+    anon = host.alloc_domheap_pages(None, order=1)  # 2 of the 4 unclaimed pages
+    assert anon is not None and anon.owner is None
+    extra = host.alloc_domheap_pages(other, order=1, no_refcount=True)  # the last 2
+    assert extra is not None and extra.extra and other.extra_pages == 2
+    assert d.outstanding_pages == 4 and host.physinfo() == (4, 4)
+    assert host.alloc_domheap_pages(None) is None  # now nothing is unclaimed
+
+
 def test_claim_covering_the_request_passes_when_unclaimed_memory_is_short() -> None:
     host = Host(nodes=[4])
     d = host.create_domain()
@@ -132,6 +152,22 @@ def test_requested_offline_node_falls_back() -> None:
     d = host.create_domain()
     assert host.alloc_domheap_pages(d, node=1).node == 0  # type: ignore[union-attr]
     assert host.alloc_domheap_pages(d, node=1, exact_node=True) is None
+
+
+def test_no_node_can_serve_fails_after_one_pass_outside_the_affinity() -> None:
+    """xen-facts 1.4: the affinity's nodes, then once the online nodes outside it, then NULL.
+
+    Each node has 2 free frames that are not buddies: the host and node checks pass for
+    2 pages, but no node has an order-1 buddy. Node 1, then nodes 0 and 2 are tried once
+    each, and the request fails.
+    """
+    host = Host(nodes=[4, 4, 4], free=[(0, 0), (3, 0), (4, 0), (7, 0), (8, 0), (11, 0)])
+    d = host.create_domain(node_affinity=[1])
+    before = host.snapshot()
+    assert host.alloc_domheap_pages(d, order=1) is None
+    assert host.last_rules == ("alloc-fallback",) * 3 + ("alloc-no-memory",)
+    assert host.snapshot() == before and d.last_alloc_node == 0
+    assert host.alloc_domheap_pages(d).node == 1  # type: ignore[union-attr]
 
 
 def test_anonymous_requests_start_on_the_cpu_node() -> None:
@@ -229,6 +265,20 @@ def test_redeem_step_3_takes_the_lowest_node_first() -> None:
     assert d.claims == [0, 0, 2] and d.outstanding_pages == 2
 
 
+def test_redeem_step_3_spreads_over_two_other_nodes_and_stops_at_the_rest() -> None:
+    """[V7] ``domain_recall_node_claims``: ascending online nodes, each giving at most what
+    is still to redeem, until nothing is left (v6-v7-code 2a)."""
+    host = Host(nodes=[8, 8, 8])
+    d = host.create_domain()
+    assert host.claim_memory(d, [E(1, 0), E(3, 2)]) == 0
+    page = host.alloc_domheap_pages(d, order=1, node=1, exact_node=True)
+    assert page is not None and page.node == 1
+    assert host.last_rules == ("redeem-step-3", "alloc-last-node")
+    # 2 pages to redeem, none on node 1 and none host-wide: 1 from node 0, then 1 of node 2's 3.
+    assert d.claims == [0, 0, 2] and d.node_claims == 2 and d.outstanding_pages == 2
+    assert host.claimed_pages == [0, 0, 2] and host.physinfo() == (22, 2)
+
+
 def test_allocation_on_an_unclaimed_node_uses_host_wide_claims_first() -> None:
     host = Host(nodes=[8, 8])
     d = host.create_domain()
@@ -259,6 +309,20 @@ def test_no_refcount_and_anonymous_allocations_redeem_nothing() -> None:
     assert anon is not None and anon.owner is None and d.outstanding_pages == 2
     host.free_domheap_pages(page)
     assert (d.tot_pages, d.extra_pages) == (0, 0)
+
+
+def test_no_refcount_pages_add_up_in_extra_pages() -> None:
+    """[UP] assign_pages: each PGC_extra allocation adds its pages to extra_pages (and
+    tot_pages); free_domheap_pages takes them off again (xen-facts 4)."""
+    host = Host(nodes=[8])
+    d = host.create_domain()
+    one = host.alloc_domheap_pages(d, no_refcount=True)
+    two = host.alloc_domheap_pages(d, order=1, no_refcount=True)
+    counted = host.alloc_domheap_pages(d)
+    assert one is not None and two is not None and counted is not None
+    assert (d.tot_pages, d.extra_pages, domain_tot_pages(d)) == (4, 3, 1)
+    host.free_domheap_pages(one)
+    assert (d.tot_pages, d.extra_pages, domain_tot_pages(d)) == (3, 2, 1)
 
 
 def test_no_refcount_pages_ignore_max_pages() -> None:
