@@ -77,6 +77,46 @@ def test_owned_page_is_offlined_when_freed() -> None:
     assert host.offline_page(page.mfn + 1) == (0, OFFLINED)
 
 
+def test_freeing_a_marked_page_offlines_only_its_own_frames() -> None:
+    """[UP] free_heap_pages: only the freed pages in state offlining become offlined
+    (xen-facts 3.5); the marked frame right after them stays pending until it is freed."""
+    host = Host(nodes=[8])
+    d = host.create_domain()
+    high, low = host.alloc_domheap_pages(d), host.alloc_domheap_pages(d)
+    assert high is not None and low is not None and low.mfn + 1 == high.mfn
+    status = OWNED | PENDING | (d.domid << OWNER_SHIFT)
+    assert host.offline_page(low.mfn) == (0, status)
+    assert host.offline_page(high.mfn) == (0, status)
+    host.free_domheap_pages(low)
+    assert host.offline_page(low.mfn) == (0, OFFLINED)
+    assert host.offline_page(high.mfn) == (0, status)  # still in use, still pending
+    assert host.physinfo() == (6, 0)
+    host.free_domheap_pages(high)
+    assert host.last_rules == ("free-no-claim-back", "offline-reserve")
+    assert host.offline_page(high.mfn) == (0, OFFLINED)
+    assert host.physinfo() == (6, 0)
+
+
+def test_an_offlined_frame_brought_back_online_is_an_ordinary_page_again() -> None:
+    """Once a marked page is freed it is offlined and no longer pending: after
+    online_page() it can be allocated and freed like any other frame ([UP]
+    free_heap_pages, online_page; claims-model.md 3.7)."""
+    host = Host(nodes=[8])
+    d = host.create_domain()
+    page = host.alloc_domheap_pages(d)
+    assert page is not None
+    host.offline_page(page.mfn)
+    host.free_domheap_pages(page)
+    assert host.physinfo() == (7, 0)
+    assert host.online_page(page.mfn) == 0
+    assert host.physinfo() == (8, 0)
+    again = host.alloc_domheap_pages(d)
+    assert again is not None and again.mfn == page.mfn  # the upper-most frame again
+    host.free_domheap_pages(again)
+    assert host.last_rules == ("free-no-claim-back",)
+    assert host.physinfo() == (8, 0)
+
+
 def test_anonymous_page_fails_but_stays_marked() -> None:
     host = Host(nodes=[8])
     page = host.alloc_domheap_pages(None)
