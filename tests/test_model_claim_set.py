@@ -189,6 +189,20 @@ def test_max_pages(max_pages: int, entries: list[ClaimEntry], owned_order: int |
     rejects(host, lambda: host.claim_memory(d, entries), -errno.EINVAL, "set-max-pages")
 
 
+@pytest.mark.parametrize(
+    "entries",
+    [[E(4, HOST)], [E(4, 0)], [E(1, HOST), E(3, 1)], [E(2, HOST), E(1, 0), E(1, 1)]],
+)
+def test_claims_may_reach_max_pages_exactly(entries: list[ClaimEntry]) -> None:
+    """[V7] Phase 2 rejects only claims *above* max_pages: each of its three checks is a
+    ``>`` (v6-v7-code 1c), so a set that adds up to max_pages is installed."""
+    host = Host(nodes=[8, 8])
+    d = host.create_domain(max_pages=4)
+    assert host.claim_memory(d, entries) == 0
+    assert host.last_rules == ("release-node-first", "set-install")
+    assert d.outstanding_pages == 4 == d.max_pages
+
+
 def test_claim_sets_do_not_subtract_owned_pages() -> None:
     # Unlike a legacy target, SET pages are new claims on top of tot_pages ([D3] design.rst).
     host = Host(nodes=[8, 8])
