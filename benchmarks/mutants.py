@@ -107,6 +107,7 @@ def results() -> dict[str, str]:
 
 
 def show(name: str) -> str:
+    """The mutant's diff: changed lines and their context, without the headers."""
     out = subprocess.run(
         [sys.executable, "-m", "mutmut", "show", name],
         cwd=SANDBOX,
@@ -114,40 +115,53 @@ def show(name: str) -> str:
         text=True,
         check=False,
     ).stdout
-    diff = [line for line in out.splitlines() if line.startswith(("+", "-"))]
-    return "\n".join(line for line in diff if not line.startswith(("+++", "---")))
+    skip = ("+++", "---", "@@", "#")
+    return "\n".join(line for line in out.splitlines() if line and not line.startswith(skip))
 
 
-# Survivors read and judged by hand (by mutant diff, so renumbering does not stale them).
-# "equivalent": no input can tell the mutant from the model; "gap": a test could kill it.
-VERDICTS: dict[str, str] = {
-    "host_request_seen = legacy_semantics = None": "equivalent: None and False are both false",
-    "node > h.max_numnodes or": "equivalent: node == MAX_NUMNODES is also >= len(node_online)",
-    "entry.target <= h.max_numnodes": "equivalent: phase 1 already refused such a target",
-    "host_requests >= max_pages": "equivalent in Python: the third max_pages check (the sum "
-    "with tot_pages) covers the first two, which in C only keep the uint64 sum from wrapping",
-    "node_requests >= max_pages - host_requests": "equivalent in Python (see the first check)",
-    "node_requests > max_pages + host_requests": "equivalent in Python (see the first check)",
-    "host_requests > max_pages and node_requests": "equivalent in Python (see the first check)",
-    "if needed <= max_entries:": "equivalent: the extra entry only appears when the room is "
-    "short, and then GET returns -ERANGE without entries",
-    "break\n+": "equivalent where the caller ignores the count (recall, release "
-    "all); in recall_claims a node recall can leave no host overclaim, because a free frame "
-    "is offlined one at a time",
-    "recall + released": "gap: needs step 3 to take claims from two other nodes (3 nodes)",
-    "released = domain_release_node_claims": "gap: needs step 3 over two other nodes",
-    "released == recall and not d.node_claims": "gap: needs step 3 over two other nodes",
-    "d.extra_pages = nr": "gap: two MEMF_no_refcount allocations, then extra_pages == 2",
-    "p <= page.mfn + request": "gap: a pending frame right after a freed buddy must stay pending",
-    "h.offlining.discard(None)": "gap: after the free, the frame must leave host.offlining",
-    "retried = ": "gap: an affinity that leaves out a node, and no node can serve the request",
-    "if request < free:": "gap: v6, a request exactly equal to the unclaimed memory",
+def changed(diff: str) -> str:
+    """Only the removed and added lines of *diff* (what the report shows)."""
+    return "\n".join(line for line in diff.splitlines() if line.startswith(("+", "-")))
+
+
+# Survivors read and judged by hand, keyed by (function, a piece of the mutant's diff) so that
+# renumbering does not stale them. "equivalent": no input can tell the mutant from the model;
+# "gap": a test could kill it (write the test, then drop the entry).
+VERDICTS: dict[tuple[str, str], str] = {
+    ("domain_set_claim_entries", "host_request_seen = legacy_semantics = None"): "equivalent: "
+    "the flags are only tested for truth, and None and False are both false",
+    ("domain_set_claim_entries", "node > h.max_numnodes or"): "equivalent: a host lists at "
+    "most MAX_NUMNODES nodes, so node == MAX_NUMNODES also fails node >= len(node_online)",
+    ("domain_set_claim_entries", "entry.target <= h.max_numnodes"): "equivalent: the only "
+    "target it treats differently, MAX_NUMNODES itself, was refused in phase 1 (-ENOENT)",
+    ("domain_set_claim_entries", "host_requests > max_pages and node_requests"): "equivalent: "
+    "it only weakens the first two max_pages checks, and the third (claims plus "
+    "domain_tot_pages > max_pages) rejects all they reject; they exist in C only against "
+    "uint64 wrap, which Python ints cannot do",
+    ("domain_set_claim_entries", "node_requests > max_pages + host_requests"): "equivalent: it "
+    "only weakens the second max_pages check, and the third (claims plus domain_tot_pages > "
+    "max_pages) rejects all it rejects; no uint64 wrap in Python",
+    ("domain_get_claim_entries", "if needed <= max_entries:"): "equivalent: the extra entry "
+    "is only written when needed reaches max_entries, and then GET returns -ERANGE without "
+    "entries",
+    ("domain_recall_node_claims", "released == recall and not d.node_claims"): "equivalent: "
+    "once it would have stopped, each further call asks for recall - released = 0 pages or "
+    "finds no node claim, and releases nothing",
+    ("domain_recall_node_claims", "break\n+"): "equivalent: the break is followed only by "
+    "`return released`, and no caller uses the count ([V7] declares the function void)",
+    ("recall_claims", "domain_release_node_claims(h, d, node, overclaim)"): "equivalent: "
+    "skipping the host recall after a node recall loses nothing, since one offlined free "
+    "frame overclaims node and host by 1 page at most, so the node recall ends both, and "
+    "freeing a marked page adds at least as many free pages as it offlines",
+    ("recall_claims", "domain_release_host_claims(h, d, overclaim)"): "equivalent: this "
+    "loop is the function's last statement, so break and return both end it",
 }
 
 
-def verdict(diff: str) -> str:
-    for needle, text in VERDICTS.items():
-        if needle in diff:
+def verdict(name: str, diff: str) -> str:
+    function = name.split(".x_")[-1].split("__mutmut_")[0]
+    for (where, needle), text in VERDICTS.items():
+        if where == function and needle in diff:
             return text
     return "not judged yet"
 
@@ -164,7 +178,7 @@ def report(found: dict[str, str], targets: list[str], seconds: float) -> str:
     tested = killed + timeouts + len(survived)
     score = 100 * (killed + timeouts) / tested if tested else 0.0
     diffs = {name: show(name) for name in survived}
-    judged = [verdict(diff) for diff in diffs.values()]
+    judged = [verdict(name, diff) for name, diff in diffs.items()]
     equivalent = sum(v.startswith("equivalent") for v in judged)
     by_module: dict[str, list[int]] = {}
     for name, status in found.items():
@@ -201,7 +215,8 @@ def report(found: dict[str, str], targets: list[str], seconds: float) -> str:
         lines.append("None.")
     for name in survived:
         diff = diffs[name]
-        lines += [f"### `{name}`", "", f"Verdict: {verdict(diff)}.", "", "```diff", diff, "```", ""]
+        lines += [f"### `{name}`", "", f"Verdict: {verdict(name, diff)}.", ""]
+        lines += ["```diff", changed(diff), "```", ""]
     return "\n".join(lines) + "\n"
 
 
