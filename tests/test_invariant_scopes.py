@@ -6,8 +6,7 @@ import random
 
 import pytest
 
-from spec import HOST, ClaimEntry, Host, InvariantViolation
-from spec import alloc, claims
+from spec import HOST, ClaimEntry, Host, InvariantViolation, alloc, claims
 from spec.invariants import violations
 
 
