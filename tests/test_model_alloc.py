@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from spec import HOST, ClaimEntry, Host, domain_tot_pages
+from spec.claims import domain_recall_node_claims
 
 E = ClaimEntry
 
@@ -277,6 +278,20 @@ def test_redeem_step_3_spreads_over_two_other_nodes_and_stops_at_the_rest() -> N
     # 2 pages to redeem, none on node 1 and none host-wide: 1 from node 0, then 1 of node 2's 3.
     assert d.claims == [0, 0, 2] and d.node_claims == 2 and d.outstanding_pages == 2
     assert host.claimed_pages == [0, 0, 2] and host.physinfo() == (22, 2)
+
+
+def test_recall_helper_returns_the_pages_it_released() -> None:
+    """The model's ``domain_recall_node_claims`` returns how many pages it released (the
+    helper example of docs/implementation.rst relies on it): at most *recall*, at most the
+    domain's node claims, 0 when there is nothing to release."""
+    host = Host(nodes=[8, 8, 8])
+    d = host.create_domain()
+    assert host.claim_memory(d, [E(1, 0), E(2, HOST), E(3, 2)]) == 0
+    assert domain_recall_node_claims(host, d, 0) == 0
+    assert domain_recall_node_claims(host, d, 2) == 2 and d.claims == [0, 0, 2]
+    assert domain_recall_node_claims(host, d, 5) == 2 and d.claims == [0, 0, 0]
+    assert domain_recall_node_claims(host, d, 1) == 0 and d.host_claims == 2
+    assert host.violations() == []
 
 
 def test_allocation_on_an_unclaimed_node_uses_host_wide_claims_first() -> None:
