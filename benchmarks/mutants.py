@@ -147,8 +147,6 @@ VERDICTS: dict[tuple[str, str], str] = {
     ("domain_recall_node_claims", "released == recall and not d.node_claims"): "equivalent: "
     "once it would have stopped, each further call asks for recall - released = 0 pages or "
     "finds no node claim, and releases nothing",
-    ("domain_recall_node_claims", "break\n+"): "equivalent: the break is followed only by "
-    "`return released`, and no caller uses the count ([V7] declares the function void)",
     ("recall_claims", "domain_release_node_claims(h, d, node, overclaim)"): "equivalent: "
     "skipping the host recall after a node recall loses nothing, since one offlined free "
     "frame overclaims node and host by 1 page at most, so the node recall ends both, and "
