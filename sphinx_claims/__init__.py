@@ -10,6 +10,8 @@ Usage for page authors: ``/work/notes/extension-usage.md`` (also in the docs).
 * Tables (:mod:`.tables`): ``claims:rename-table``, ``claims:design-diff``.
 * C declarations (:mod:`.capi`): ``claims:c-api``.
 * Outputs (:mod:`.export`): ``claims.json`` and the ``rule/<id>.html`` permalinks.
+* Incremental builds (:mod:`.facts`): each page records the model facts it rendered with
+  a digest; after a model edit exactly the pages whose facts changed are re-read.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING, Final
 
-from . import capi, diagrams, dot, export, model, scenario
+from . import capi, diagrams, dot, export, facts, model, scenario
 from .domain import ClaimsDomain, check_coverage, quiet_undeclared
 from .invariants import InvariantDirective, InvariantsDirective
 from .rules import RuleDirective, RulesDirective
@@ -32,8 +34,8 @@ if TYPE_CHECKING:
 
 __version__: Final = "0.1.0"
 
-ENV_VERSION: Final = 1
-"""Bump when the shape of the data kept in the environment changes."""
+ENV_VERSION: Final = 2
+"""Bump when the shape of the data kept in the environment changes (2: model facts)."""
 
 
 def _config_inited(app: Sphinx, config: Config) -> None:
@@ -109,13 +111,16 @@ def setup(app: Sphinx) -> ExtensionMetadata:
 
     app.connect("config-inited", _config_inited)
     app.connect("builder-inited", dot.check)
+    app.connect("env-get-outdated", facts.get_outdated)
     app.connect("env-before-read-docs", _before_read)
     app.connect("env-check-consistency", check_coverage)
+    app.connect("env-check-consistency", facts.coverage_checked)
     app.connect("doctree-resolved", diagrams.resolve_diagrams)
     app.connect("missing-reference", capi.resolve_soft)
     app.connect("missing-reference", quiet_undeclared)
     app.connect("html-collect-pages", export.permalink_pages)
     app.connect("build-finished", export.write_export)
+    app.connect("build-finished", facts.check_coverage_late)
     return {
         "version": __version__,
         "env_version": ENV_VERSION,

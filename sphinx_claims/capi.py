@@ -37,11 +37,12 @@ from sphinx.domains.c import (
 )
 from sphinx.util.cfamily import DefinitionError
 
-from . import model
+from . import facts, model
 from .util import C_API, Cell, ModelDirective, field_list, literal, paragraph, split_list
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
+    from sphinx.config import Config
     from sphinx.environment import BuildEnvironment
 
     from spec.registry import CName
@@ -187,6 +188,12 @@ def body(entry: CName, shown: str) -> list[nodes.Node]:
     return [paragraph(entry.summary), field_list(fields)]
 
 
+@facts.kind("registry")
+def registry_facts(argument: str, payload: object, config: Config) -> object:
+    """What ``claims:c-api`` declares from: every C name of the registry, in order."""
+    return list(model.c_names().values())
+
+
 class CApi(ModelDirective):
     """``.. claims:c-api:: [name ...]`` with ``:kind:`` (comma-separated kinds).
 
@@ -198,6 +205,9 @@ class CApi(ModelDirective):
     optional_arguments = 1
     final_argument_whitespace = True
     option_spec: ClassVar[dict[str, Any]] = {"kind": directives.unchanged_required}
+
+    def fact_key(self) -> str:
+        return "registry"
 
     def render(self) -> list[nodes.Node]:
         registry = model.c_names()

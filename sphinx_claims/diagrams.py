@@ -23,11 +23,14 @@ from docutils import nodes
 from docutils.parsers.rst import directives
 from sphinx.ext.graphviz import figure_wrapper, graphviz
 
-from . import dot, model
+from . import dot, facts, model
 from .util import ModelDirective
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
+    from sphinx.config import Config
+
+    from spec.lifecycle import Edge, LifecycleState
 
     from .domain import ClaimsDomain
 
@@ -74,6 +77,25 @@ class DiagramDirective(ModelDirective):
         return [result]
 
 
+def lifecycle_data(
+    states: Iterable[LifecycleState], edges: Iterable[Edge]
+) -> dict[str, list[list[str]]]:
+    """The facts a state diagram draws from ``lifecycle(design)``."""
+    return {
+        "states": [[state.name, state.description] for state in states],
+        "edges": [[edge.source, edge.target, edge.operation] for edge in edges],
+    }
+
+
+@facts.kind("lifecycle")
+def lifecycle_facts(design: str, payload: object, config: Config) -> object:
+    """What ``claims:state-diagram`` draws for *design*."""
+    designs = list(model.designs())
+    if design not in designs:
+        return {"unknown design": designs}
+    return lifecycle_data(*model.lifecycle(design))
+
+
 class StateDiagram(DiagramDirective):
     """``.. claims:state-diagram::`` with ``:design:`` (default ``claims_default_design``)."""
 
@@ -81,12 +103,21 @@ class StateDiagram(DiagramDirective):
         **DiagramDirective.option_spec,
         "design": directives.unchanged_required,
     }
+    notes_own_facts = True  # the lifecycle is explored once, for the facts and the drawing
+
+    def design(self) -> str:
+        return str(self.options.get("design", self.config.claims_default_design))
+
+    def fact_key(self) -> str:
+        return f"lifecycle:{self.design()}"
 
     def render(self) -> list[nodes.Node]:
-        design = self.options.get("design", self.config.claims_default_design)
+        design = self.design()
         if not self.choose("design", design, model.designs()):
+            facts.note(self.env, self.fact_key())
             return []
         states, edges = model.lifecycle(design)
+        facts.note_data(self.env, self.fact_key(), lifecycle_data(states, edges))
         merged: dict[tuple[str, str], list[str]] = {}
         for edge in edges:
             ops = merged.setdefault((edge.source, edge.target), [])
@@ -139,6 +170,15 @@ def counter_label(counter: str) -> str:
     return name
 
 
+@facts.kind("accounting")
+def accounting_facts(argument: str, payload: object, config: Config) -> object:
+    """What ``claims:accounting-diagram`` draws: every invariant's counters and kind."""
+    return [
+        [inv.label, inv.formula, inv.statement, list(inv.counters), inv.soft, inv.derived]
+        for inv in model.invariants().values()
+    ]
+
+
 class AccountingDiagram(DiagramDirective):
     """``.. claims:accounting-diagram::`` with ``:no-derived:`` to leave derived ones out."""
 
@@ -146,6 +186,9 @@ class AccountingDiagram(DiagramDirective):
         **DiagramDirective.option_spec,
         "no-derived": directives.flag,
     }
+
+    def fact_key(self) -> str:
+        return "accounting"
 
     def render(self) -> list[nodes.Node]:
         chosen = [

@@ -3,9 +3,11 @@ the coverage check between the model and the prose.
 
 Cross-document data lives here, keyed by document, so that it is purged when a document
 is re-read (:meth:`ClaimsDomain.clear_doc`) and merged after a parallel read
-(:meth:`ClaimsDomain.merge_domaindata`). Every rendering is kept, even a duplicate, so
-that the coverage check can report it; the first one in ``(docname, line)`` order is
-the target, so a parallel build resolves exactly like a serial one.
+(:meth:`ClaimsDomain.merge_domaindata`): the renderings, the citations, and the model
+facts each document rendered (:mod:`sphinx_claims.facts`), with the model stamp they were
+last checked against. Every rendering is kept, even a duplicate, so that the coverage
+check can report it; the first one in ``(docname, line)`` order is the target, so a
+parallel build resolves exactly like a serial one.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from sphinx.roles import XRefRole
 from sphinx.util.nodes import make_refnode
 
 from . import model
+from .facts import CONFLICT, FAILED
 from .util import COVERAGE, MODEL, WARNING_TYPE, logger, model_failure
 
 if TYPE_CHECKING:
@@ -79,8 +82,16 @@ class ClaimsDomain(Domain):
         "invariant": {},  # label -> [(docname, line)]
         "c": {},  # C name -> [(docname, line)]
         "citations": {},  # docname -> [(objtype, target, line)]
+        "facts": {},  # docname -> {fact key: digest of its data} (sphinx_claims.facts)
+        "payloads": {},  # docname -> {fact key: what computing it needs beyond the model}
+        "model": {"stamp": None},  # the model stamp the facts were last checked against
     }
-    data_version = 1
+    data_version = 2
+
+    def __init__(self, env: BuildEnvironment) -> None:
+        super().__init__(env)
+        self.coverage_pending = False
+        """The model changed since the last check; the coverage check must run."""
 
     # --- recording ------------------------------------------------------------------
 
@@ -101,6 +112,41 @@ class ClaimsDomain(Domain):
         """Record that *docname* cites *target* with the role *role* at *line*."""
         self.citations.setdefault(docname, []).append((role, target, line))
 
+    @property
+    def facts(self) -> dict[str, dict[str, str]]:
+        """The model facts each document rendered: ``{docname: {key: digest}}``."""
+        return cast("dict[str, dict[str, str]]", self.data["facts"])
+
+    @property
+    def payloads(self) -> dict[str, dict[str, object]]:
+        """What computing a fact needs besides the model (a scenario's script), by document."""
+        return cast("dict[str, dict[str, object]]", self.data["payloads"])
+
+    @property
+    def model_stamp(self) -> str | None:
+        """:func:`sphinx_claims.model.stamp` when the facts were last checked."""
+        return cast("str | None", self.data["model"]["stamp"])
+
+    @model_stamp.setter
+    def model_stamp(self, value: str) -> None:
+        self.data["model"]["stamp"] = value
+
+    def note_fact(
+        self, docname: str, key: str, value: str, payload: object = None, *, force: bool = False
+    ) -> None:
+        """Record that *docname* rendered the model fact *key*, whose data has digest
+        *value*. Two different digests for one key on one page (the model changed while
+        the page was read) record a conflict, which re-reads the page at the next change;
+        *force* records *value* anyway (a failure)."""
+        recorded = self.facts.setdefault(docname, {})
+        before = recorded.get(key)
+        if force or before is None or before == value:
+            recorded[key] = value
+        elif before != FAILED:
+            recorded[key] = CONFLICT
+        if payload is not None:
+            self.payloads.setdefault(docname, {})[key] = payload
+
     def target(self, kind: str, name: str) -> Rendering | None:
         """The rendering a reference to *name* goes to: the first in document order."""
         found = self.renderings(kind).get(name)
@@ -118,6 +164,8 @@ class ClaimsDomain(Domain):
                 else:
                     del table[name]
         self.citations.pop(docname, None)
+        self.facts.pop(docname, None)
+        self.payloads.pop(docname, None)
 
     def merge_domaindata(self, docnames: Set[str], otherdata: dict[str, Any]) -> None:
         for kind in KINDS:
@@ -131,6 +179,11 @@ class ClaimsDomain(Domain):
         for docname, cited in others.items():
             if docname in docnames:
                 self.citations[docname] = list(cited)
+        for per_doc in ("facts", "payloads"):
+            other_per_doc = cast("dict[str, dict[str, object]]", otherdata[per_doc])
+            for docname, recorded in other_per_doc.items():
+                if docname in docnames:
+                    self.data[per_doc][docname] = dict(recorded)
 
     # --- references and inventory ---------------------------------------------------
 

@@ -13,11 +13,13 @@ from docutils import nodes
 from docutils.parsers.rst import directives
 from sphinx import addnodes
 
-from . import model
+from . import facts, model
 from .objects import ModelObject, run_object
 from .util import ModelDirective, field_list, joined, literal, paragraph
 
 if TYPE_CHECKING:
+    from sphinx.config import Config
+
     from spec.invariants import Invariant
 
 SCOPES = ("host", "node", "domain")
@@ -30,6 +32,34 @@ def kind_text(found: Invariant) -> str:
     if found.derived:
         return "hard, derived: it follows from the others"
     return "hard: checked after every call of the model's Host"
+
+
+SCOPE_TEXT = {"host": "the host", "node": "every node", "domain": "every domain"}
+
+
+@facts.kind("invariant")
+def invariant_facts(label: str, payload: object, config: Config) -> object:
+    """What ``claims:invariant`` shows of *label* (None: the model has no such invariant)."""
+    found = model.invariants().get(label)
+    if found is None:
+        return None
+    return {
+        "title": found.title,
+        "statement": found.statement,
+        "formula": found.formula,
+        "scope": SCOPE_TEXT.get(found.scope, found.scope),
+        "counters": list(found.counters),
+        "kind": kind_text(found),
+        "checker": found.checker,
+        "source": found.source,
+    }
+
+
+@facts.kind("invariants")
+def invariants_facts(argument: str, payload: object, config: Config) -> object:
+    """What a ``claims:invariants`` directive selects from: every label and its scope
+    (each invariant shown is an ``invariant:<label>`` fact of its own)."""
+    return [[label, found.scope] for label, found in model.invariants().items()]
 
 
 class InvariantDirective(ModelObject):
@@ -45,13 +75,12 @@ class InvariantDirective(ModelObject):
         signode += addnodes.desc_annotation(f" — {found.title}", f" — {found.title}")
 
     def describe(self, found: Invariant) -> list[nodes.Node]:
-        scope = {"host": "the host", "node": "every node", "domain": "every domain"}
         return [
             paragraph(found.statement),
             field_list(
                 [
                     ("Formula", literal(found.formula)),
-                    ("Scope", scope.get(found.scope, found.scope)),
+                    ("Scope", SCOPE_TEXT.get(found.scope, found.scope)),
                     ("Counters", joined(literal(c) for c in found.counters)),
                     ("Kind", kind_text(found)),
                     ("Checked by", literal(found.checker)),
@@ -71,6 +100,9 @@ class InvariantsDirective(ModelDirective):
     optional_arguments = 1
     final_argument_whitespace = True
     option_spec: ClassVar[dict[str, Any]] = {"scope": directives.unchanged_required}
+
+    def fact_key(self) -> str:
+        return "invariants"
 
     def render(self) -> list[nodes.Node]:
         declared = model.invariants()

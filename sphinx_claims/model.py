@@ -1,11 +1,13 @@
-"""Access to the reference model :mod:`spec`, always fresh, and its files as dependencies.
+"""Access to the reference model :mod:`spec`, always fresh, and a stamp of its sources.
 
 The directives render from the model at build time. Two things keep what they render
 current:
 
-* every page that renders from the model records each model source file (``spec/*.py``)
-  with :meth:`~sphinx.environment.BuildEnvironment.note_dependency`, so that editing one
-  of them re-reads exactly those pages on the next incremental build;
+* every page records the model facts it rendered, with a digest of each
+  (:mod:`sphinx_claims.facts`); when :func:`stamp` (a digest of the *content* of
+  ``spec/*.py``) differs from the one of the last read, the facts are computed again
+  and exactly the pages whose facts changed are re-read. The model files are not
+  Sphinx dependencies: their mtime would re-read every such page after any edit;
 * :func:`load` re-imports the model when one of its files changed since it was imported,
   so a long-lived process (sphinx-autobuild, a test session) never renders a stale model
   (sphinx-autobuild#148 is that bug in autodoc).
@@ -17,6 +19,7 @@ and the next build renders the patched registry.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import importlib.util
 import os
@@ -27,8 +30,6 @@ from typing import TYPE_CHECKING, Final, cast
 
 if TYPE_CHECKING:
     from collections.abc import Callable
-
-    from sphinx.environment import BuildEnvironment
 
     from spec.designs import Design
     from spec.invariants import Invariant
@@ -132,10 +133,26 @@ def module(name: str) -> ModuleType:
     return importlib.import_module(f"{PACKAGE}.{name}")
 
 
-def note_dependencies(env: BuildEnvironment) -> None:
-    """Record every model source file as a dependency of the document being read."""
-    for path in files():
-        env.note_dependency(str(path))
+def stamp() -> str:
+    """A digest of the names and contents of the model's source files (``spec/*.py``).
+
+    Found without importing the model, so a model that fails to import has one too.
+    Touching a file (a new mtime, the same bytes) keeps it; any edit, a comment too,
+    changes it.
+    """
+    digest = hashlib.sha256()
+    try:
+        paths = files()
+    except ModuleNotFoundError:
+        return "no-model"
+    for path in paths:
+        try:
+            content = path.read_bytes()
+        except OSError:  # removed since the listing
+            continue
+        digest.update(f"{path.name}\0{len(content)}\0".encode())
+        digest.update(content)
+    return digest.hexdigest()
 
 
 # --- typed accessors ---------------------------------------------------------------

@@ -18,7 +18,7 @@ from sphinx import addnodes
 from sphinx.directives import ObjectDescription
 from sphinx.util.docutils import SphinxDirective
 
-from . import model
+from . import facts, model
 from .util import INPUT, MODEL, WARNING_TYPE, logger, model_failure
 
 if TYPE_CHECKING:
@@ -66,12 +66,14 @@ class ModelObject(ObjectDescription[str]):
         """Add to the signature line after the name."""
 
     def run(self) -> list[nodes.Node]:
-        model.note_dependencies(self.env)  # first: a fixed model must re-read this page
         name = self.arguments[0].strip()
+        key = f"{self.kind}:{name}"  # its data: sphinx_claims.rules / .invariants
         try:
             model.load()
+            facts.note(self.env, key)
             found = self.lookup(name)
         except Exception as exc:  # a broken model must not stop the build (autobuild)
+            facts.note_failed(self.env, key)  # a fixed model re-reads this page
             logger.warning(
                 "%s: %s",
                 self.name,

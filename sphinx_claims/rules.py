@@ -8,17 +8,21 @@ to it from any page.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+import json
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from docutils import nodes
 from docutils.parsers.rst import directives
 from sphinx import addnodes
 
-from . import model
+from . import facts, model
 from .objects import ModelObject, run_object, soft_c_ref
 from .util import ModelDirective, field_list, literal, paragraph, split_list
 
 if TYPE_CHECKING:
+    from sphinx.config import Config
+
     from spec.rules import Rule
 
 
@@ -27,6 +31,27 @@ def designs_text(designs: frozenset[str]) -> str:
     order = list(model.designs())
     known = [d for d in order if d in designs]
     return ", ".join(known + sorted(designs - set(order)))
+
+
+@facts.kind("rule")
+def rule_facts(rule_id: str, payload: object, config: Config) -> object:
+    """What ``claims:rule`` shows of the rule *rule_id* (None: the model has no such rule).
+
+    The enforcing function links to its ``c:function`` when the registry declares it, so
+    whether it does is part of what the page shows.
+    """
+    found = model.rules().get(rule_id)
+    if found is None:
+        return None
+    return {
+        "statement": found.statement,
+        "errno": model.errno_name(found.errno) if found.errno else None,
+        "effect": found.effect,
+        "designs": designs_text(found.designs),
+        "function": found.function,
+        "declared": found.function in model.c_names(),
+        "source": found.source,
+    }
 
 
 class RuleDirective(ModelObject):
@@ -59,6 +84,33 @@ class RuleDirective(ModelObject):
         ]
 
 
+def select_rules(options: Mapping[str, str]) -> list[str]:
+    """The IDs of the rules that pass every filter of a ``claims:rules`` directive."""
+    design = options.get("design")
+    prefixes = tuple(split_list(options.get("prefix"))) or ("",)
+    excluded = tuple(split_list(options.get("exclude-prefix")))
+    function = options.get("function")
+    return [
+        rule.id
+        for rule in model.rules().values()
+        if rule.id.startswith(prefixes)
+        and not (excluded and rule.id.startswith(excluded))
+        and (function is None or rule.function == function)
+        and (design is None or design in rule.designs)
+    ]
+
+
+@facts.kind("rules")
+def rules_facts(argument: str, payload: object, config: Config) -> object:
+    """The rules a ``claims:rules`` directive selects; *argument* is its options as JSON
+    (each selected rule is a ``rule:<id>`` fact of its own)."""
+    options = cast("dict[str, str]", json.loads(argument))
+    design = options.get("design")
+    if design is not None and design not in model.designs():
+        return {"unknown design": list(model.designs())}
+    return select_rules(options)
+
+
 class RulesDirective(ModelDirective):
     """``.. claims:rules::`` with ``:prefix:``, ``:exclude-prefix:``, ``:function:`` or
     ``:design:`` filters.
@@ -76,21 +128,14 @@ class RulesDirective(ModelDirective):
         "design": directives.unchanged_required,
     }
 
+    def fact_key(self) -> str:
+        return "rules:" + json.dumps(dict(sorted(self.options.items())), sort_keys=True)
+
     def render(self) -> list[nodes.Node]:
         design = self.options.get("design")
         if design is not None and not self.choose("design", design, model.designs()):
             return []
-        prefixes = tuple(split_list(self.options.get("prefix"))) or ("",)
-        excluded = tuple(split_list(self.options.get("exclude-prefix")))
-        function = self.options.get("function")
-        chosen = [
-            rule.id
-            for rule in model.rules().values()
-            if rule.id.startswith(prefixes)
-            and not (excluded and rule.id.startswith(excluded))
-            and (function is None or rule.function == function)
-            and (design is None or design in rule.designs)
-        ]
+        chosen = select_rules(self.options)
         if not chosen:
             shown = ", ".join(f":{k}: {v}" for k, v in self.options.items())
             self.warn(f"no rule matches {shown}")

@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,11 +53,12 @@ from docutils import nodes
 from docutils.parsers.rst import directives
 from sphinx import addnodes
 
-from . import memory_svg, model
+from . import facts, memory_svg, model
 from .util import WARNING_TYPE, ModelDirective, literal, logger, split_list
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
+    from sphinx.config import Config
     from sphinx.util.typing import ExtensionMetadata
 
     from spec.host import Host
@@ -237,6 +239,85 @@ def run(code: str, design: str | None = None, filename: str = "<scenario>") -> R
     return result
 
 
+def resolve_designs(option: str | None, default: str | None) -> tuple[list[str | None], list[str]]:
+    """The designs to run under (``:design:`` *option*, else *default*), and the names in
+    the option that are not presets."""
+    if option is None:
+        return [default], []
+    known = model.designs()
+    names = split_list(option)
+    chosen: list[str | None] = [n for n in names if n in known]
+    return chosen or [None], [n for n in names if n not in known]
+
+
+@dataclass
+class Execution:
+    """Everything a scenario directive shows from the model: its runs, one per design.
+
+    :param unknown: the ``:design:`` names that are not presets.
+    :param syntax_error: the script does not parse (then nothing ran).
+    """
+
+    designs: list[str | None]
+    unknown: list[str]
+    runs: list[Run]
+    syntax_error: SyntaxError | None = None
+
+
+def execute(code: str, option: str | None, default: str | None, filename: str) -> Execution:
+    """Run the script *code* under the designs of the ``:design:`` *option*."""
+    if not code.strip():
+        return Execution([], [], [])
+    try:
+        parse(code)
+    except SyntaxError as error:
+        return Execution([], [], [], error)
+    designs, unknown = resolve_designs(option, default)
+    return Execution(designs, unknown, [run(code, design, filename) for design in designs])
+
+
+def execution_facts(execution: Execution) -> object:
+    """The model facts a scenario shows: every step's value, error, fired rules, broken
+    soft invariants and the hosts drawn after it, under each design; the designs' titles
+    (side by side) and the presets (when a name is unknown)."""
+    if execution.syntax_error is not None:
+        error = execution.syntax_error
+        return {"syntax error": [error.msg, error.lineno]}
+    known = model.designs()
+    return {
+        "designs": execution.designs,
+        "known": list(known) if execution.unknown else None,
+        "titles": [known[d].title if d else None for d in execution.designs]
+        if len(execution.designs) > 1
+        else None,
+        "runs": [
+            [
+                [
+                    step.ran,
+                    step.value,
+                    list(step.rules),
+                    step.error,
+                    step.soft,
+                    step.changed,
+                    step.same_as,
+                    [[picture.name, picture.layout] for picture in step.pictures],
+                ]
+                for step in r.steps
+            ]
+            for r in execution.runs
+        ],
+    }
+
+
+@facts.kind("scenario")
+def scenario_facts(argument: str, payload: Any, config: Config) -> object:
+    """The facts of the scenario whose script and ``:design:`` option are *payload*."""
+    default = cast("str | None", getattr(config, "claims_default_design", None))
+    return execution_facts(
+        execute(payload["code"], payload["design"], default, payload["filename"])
+    )
+
+
 # --- nodes ----------------------------------------------------------------------------
 
 
@@ -304,34 +385,43 @@ class ScenarioDirective(ModelDirective):
             "%s: %s", self.name, message, location=location, type=WARNING_TYPE, subtype=SCENARIO
         )
 
-    def designs(self) -> list[str | None]:
-        """The designs to run under, as the ``:design:`` option names them."""
-        if "design" not in self.options:
-            return [cast("str | None", getattr(self.config, "claims_default_design", None))]
-        known = model.designs()
-        names = split_list(self.options["design"])
-        chosen: list[str | None] = [n for n in names if self.choose("design", n, known)]
-        return chosen or [None]
+    notes_own_facts = True  # the script runs once, for the facts and the pictures
+
+    def fact_payload(self) -> dict[str, str | None]:
+        """The script, the ``:design:`` option and the file (in error messages)."""
+        return {
+            "code": "\n".join(self.content),
+            "design": self.options.get("design"),
+            "filename": self.get_source_info()[0] or "<scenario>",
+        }
+
+    def fact_key(self) -> str:
+        text = json.dumps([self.fact_payload(), sorted(self.options.items())], sort_keys=True)
+        return "scenario:" + hashlib.sha256(text.encode()).hexdigest()[:20]
 
     def uid(self, *parts: object) -> str:
         key = ":".join(str(p) for p in (self.env.docname, self.lineno, *parts))
         return "claims-" + hashlib.sha1(key.encode(), usedforsecurity=False).hexdigest()[:10]
 
     def render(self) -> list[nodes.Node]:
-        for path in RENDERER_FILES:
+        for path in RENDERER_FILES:  # the extension's own code: Sphinx's mtime check
             self.env.note_dependency(str(path))
-        code = "\n".join(self.content)
+        payload = self.fact_payload()
+        code = cast("str", payload["code"])
+        default = cast("str | None", getattr(self.config, "claims_default_design", None))
+        execution = execute(code, payload["design"], default, cast("str", payload["filename"]))
+        facts.note_data(self.env, self.fact_key(), execution_facts(execution), payload)
         if not code.strip():
             self.warn("the scenario has no script")
             return []
-        try:
-            parse(code)
-        except SyntaxError as error:
+        if execution.syntax_error is not None:
+            error = execution.syntax_error
             self.located_warning(f"syntax error in the script: {error.msg}", error.lineno)
             return []
+        for name in execution.unknown:
+            self.choose("design", name, model.designs())  # warns
         expect = self.options.get("expect-error")
-        designs = self.designs()
-        runs = [run(code, design, self.get_source_info()[0] or "<scenario>") for design in designs]
+        runs = execution.runs
         for r in runs:
             stop = r.stopped
             name = r.design or "the default design"

@@ -6,14 +6,15 @@ Editing the model re-renders the pages drawn from it **with the new model code**
 * sphinx-autobuild (2024.4 and later) runs every rebuild as a fresh ``python -m sphinx``
   process, so nothing of the model stays imported between builds (sphinx-autobuild#148
   was the in-process version of this bug, with autodoc);
-* every page that renders from the model records ``spec/*.py`` (and the scenario pictures
-  also ``sphinx_claims/scenario.py`` and ``memory_svg.py``) as dependencies, so the
-  rebuild re-reads exactly those pages;
+* every page that renders from the model records the model facts it rendered, with a
+  digest of each (:mod:`sphinx_claims.facts`); the rebuild computes them again from the
+  edited model and re-reads exactly the pages whose facts changed (the scenario pictures
+  also depend on ``sphinx_claims/scenario.py`` and ``memory_svg.py``, by mtime);
 * in a long-lived process the extension re-imports a changed model anyway
   (:func:`sphinx_claims.model.load`).
 
-``tests/test_serve.py`` proves it: it edits a model function under a running server and
-waits for the served page to change.
+``tests/test_scenario_serve.py`` proves it: it edits a model function under a running
+server and waits for the served page to change.
 
 Usage::
 

@@ -8,13 +8,22 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from docutils import nodes
 from docutils.parsers.rst import directives
 
-from . import model
+from . import facts, model
 from .util import Cell, ModelDirective, literal, split_list, table
+
+if TYPE_CHECKING:
+    from sphinx.config import Config
+
+
+@facts.kind("renames")
+def renames_facts(argument: str, payload: object, config: Config) -> object:
+    """What the rename table shows: :func:`spec.registry.renames` (every series)."""
+    return model.renames()
 
 
 class RenameTable(ModelDirective):
@@ -25,6 +34,9 @@ class RenameTable(ModelDirective):
         "series": directives.unchanged_required,
         "caption": directives.unchanged,
     }
+
+    def fact_key(self) -> str:
+        return "renames"
 
     def render(self) -> list[nodes.Node]:
         rows = model.renames()
@@ -57,6 +69,20 @@ def value_text(value: object) -> str:
     return str(value)
 
 
+@facts.kind("designs")
+def designs_facts(argument: str, payload: object, config: Config) -> object:
+    """What the design diff shows: every preset's title and option values, and every
+    option's doc and source."""
+    options = model.design_options()
+    return {
+        "options": options,
+        "presets": [
+            [name, design.title, [value_text(design.value(option)) for option, _, _ in options]]
+            for name, design in model.designs().items()
+        ],
+    }
+
+
 class DesignDiff(ModelDirective):
     """``.. claims:design-diff::`` with ``:designs:``, ``:options:`` and ``:differences:``."""
 
@@ -67,6 +93,9 @@ class DesignDiff(ModelDirective):
         "differences": directives.flag,
         "caption": directives.unchanged,
     }
+
+    def fact_key(self) -> str:
+        return "designs"
 
     def render(self) -> list[nodes.Node]:
         presets = model.designs()

@@ -36,17 +36,35 @@ def split_list(argument: str | None) -> list[str]:
 
 
 class ModelDirective(SphinxDirective):
-    """A directive that renders from the model: it records the model files as
-    dependencies of the page and reports bad input as located warnings."""
+    """A directive that renders from the model: it records the model facts it renders
+    for the page (:mod:`sphinx_claims.facts`) and reports bad input as located warnings.
+
+    :meth:`fact_key` names the facts from the directive's own text (never from the
+    model, so that a failure can be recorded too). Unless :attr:`notes_own_facts`, the
+    key's digest is computed before :meth:`render`; a directive that computes the data
+    anyway records it itself (:func:`sphinx_claims.facts.note_data`).
+    """
+
+    notes_own_facts = False
+
+    def fact_key(self) -> str:
+        raise NotImplementedError
+
+    def fact_payload(self) -> object:
+        """What computing the key needs besides the model (None: nothing)."""
+        return None
 
     def run(self) -> list[nodes.Node]:
-        from . import model
+        from . import facts, model
 
-        model.note_dependencies(self.env)  # first: a fixed model must re-read this page
+        key, payload = self.fact_key(), self.fact_payload()
         try:
             model.load()
+            if not self.notes_own_facts:
+                facts.note(self.env, key, payload)
             return self.render()
         except Exception as exc:  # a broken model must not stop the build (autobuild)
+            facts.note_failed(self.env, key, payload)  # a fixed model re-reads this page
             self.warn(model_failure(exc), MODEL)
             return []
 
