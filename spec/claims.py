@@ -209,7 +209,7 @@ _RELEASE_SRC = "[V7] page_alloc.c; [V7-0] rename table"
 
 @c_function(
     "domain_release_host_claims",
-    "unsigned long domain_release_host_claims(struct domain *d, unsigned long release)",
+    "static unsigned long domain_release_host_claims(struct domain *d, unsigned long release)",
     "Release up to release pages of the domain's host-wide claim; return how many.",
     source=_RELEASE_SRC,
     since="v7",
@@ -226,7 +226,7 @@ def domain_release_host_claims(h: HostState, d: Domain, release: int) -> int:
 
 @c_function(
     "domain_release_node_claims",
-    "unsigned long domain_release_node_claims(struct domain *d, nodeid_t node, "
+    "static unsigned long domain_release_node_claims(struct domain *d, nodeid_t node, "
     "unsigned long release)",
     "Release up to release pages of the domain's claim on node; return how many.",
     source=_RELEASE_SRC,
@@ -249,13 +249,16 @@ def domain_release_node_claims(h: HostState, d: Domain, node: int, release: int)
 
 @c_function(
     "domain_recall_node_claims",
-    "unsigned long domain_recall_node_claims(struct domain *d, unsigned long recall)",
+    "static void domain_recall_node_claims(struct domain *d, unsigned long recall)",
     "Release up to recall pages of the domain's node claims, lowest node first.",
     source=_RELEASE_SRC,
     since="v7",
 )
 def domain_recall_node_claims(h: HostState, d: Domain, recall: int) -> int:
-    """Release up to *recall* pages of *d*'s node claims, lowest online node first."""
+    """Release up to *recall* pages of *d*'s node claims, lowest online node first.
+
+    The C function returns nothing; the model returns the pages released, for examples.
+    """
     released = 0
     for node in h.online_nodes:
         if released == recall or not d.node_claims:
