@@ -222,7 +222,7 @@ def get_outdated(
         return []
     domain.coverage_pending = True
     try:
-        model.load()
+        model.load(current)  # imported from exactly these contents
     except Exception as exc:  # the pages will warn at their directives
         logger.info("claims: the model cannot be imported (%s); re-reading its pages", exc)
         return sorted(domain.facts)

@@ -44,6 +44,8 @@ Signature = tuple[tuple[str, int, int], ...]
 
 _signatures: dict[int, Signature] = {}
 """Signature of the files of each imported model package object, by ``id(package)``."""
+_stamps: dict[int, str] = {}
+""":func:`stamp` of the files of each imported model package object, by ``id(package)``."""
 
 
 def _package_dir(package: ModuleType) -> Path:
@@ -104,26 +106,31 @@ def _purge() -> None:
     importlib.invalidate_caches()
 
 
-def load() -> ModuleType:
+def load(content: str | None = None) -> ModuleType:
     """Return the model package, importing it afresh if one of its files changed.
 
     The first time a package object is seen, the state of its files is recorded; later
     calls compare the files with that record and re-import every ``spec`` module when
     they differ (modules register rules, invariants and C names when imported, so the
     whole package is imported again, never one module alone).
+
+    :param content: a :func:`stamp` of the files; when given, the package is also
+        imported again if the files had other contents when it was imported (an edit
+        that kept the mtime and the size), so what is computed from it is that content.
     """
     package = sys.modules.get(PACKAGE)
     if package is not None:
         recorded = _signatures.get(id(package))
         current = _signature(package)
         if recorded is None:
-            _signatures[id(package)] = current
-            return package
-        if recorded == current:
+            _signatures[id(package)] = recorded = current
+            _stamps[id(package)] = stamp()
+        if recorded == current and content in (None, _stamps.get(id(package))):
             return package
         _purge()
     package = importlib.import_module(PACKAGE)
     _signatures[id(package)] = _signature(package)
+    _stamps[id(package)] = stamp()
     return package
 
 

@@ -282,6 +282,23 @@ def test_only_the_pages_whose_model_facts_changed_are_re_read(
     assert final == cold_pages(make_app, srcdir, tmp_path)
 
 
+def test_an_edit_that_keeps_the_mtime_and_the_size_is_rendered(
+    make_app: MakeApp, tmp_path: Path, model_copy: Path
+) -> None:
+    # The stamp is the content: Sphinx's mtime check would miss this edit, and so would
+    # a re-import decided by mtime and size in this long-lived process.
+    site = Site(make_app, copy_root(tmp_path, "claims-facts"), 0)
+    site.build(freshenv=True)
+    claims = model_copy / "claims.py"
+    before = claims.stat()
+    edit(claims, "claim set is rejected.", "claim set is REJECTED.")
+    os.utime(claims, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert claims.stat().st_size == before.st_size
+    assert site.build() == ["rule"]
+    assert "A node listed twice in one claim set is REJECTED." in site.page("rule")
+    assert site.build() == []
+
+
 def test_a_model_that_breaks_re_reads_every_model_page_and_warns(
     make_app: MakeApp, tmp_path: Path, model_copy: Path
 ) -> None:
