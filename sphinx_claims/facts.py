@@ -50,7 +50,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, cast
 
 from . import model
-from .util import MODEL, WARNING_TYPE, logger, model_failure
+from .util import logger
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -245,9 +245,6 @@ def check_coverage_late(app: Sphinx, exception: Exception | None) -> None:
     if exception is not None or not domain.coverage_pending:
         return
     domain.coverage_pending = False
-    from .domain import check_coverage
+    from .domain import check_coverage  # (it warns, never raises, on a broken model)
 
-    try:
-        check_coverage(app, app.env)
-    except Exception as exc:  # pragma: no cover - check_coverage already catches
-        logger.warning("coverage check: %s", model_failure(exc), type=WARNING_TYPE, subtype=MODEL)
+    check_coverage(app, app.env)
