@@ -14,7 +14,7 @@ from docutils import nodes
 from docutils.parsers.rst import directives
 
 from . import facts, model
-from .util import Cell, ModelDirective, literal, split_list, table
+from .util import Cell, ModelDirective, literal, paragraph, split_list, table
 
 if TYPE_CHECKING:
     from sphinx.config import Config
@@ -113,14 +113,18 @@ class DesignDiff(ModelDirective):
             values = [value_text(presets[name].value(option)) for name in names]
             if "differences" in self.options and len(set(values)) < 2:
                 continue
-            rows.append([literal(option), *[literal(v) for v in values], doc, source])
+            # The option's name over what it changes, so the table fits a page's width.
+            described = nodes.compound(
+                "", paragraph(literal(option)), paragraph(doc), paragraph(f"Source: {source}")
+            )
+            rows.append([described, *[literal(v) for v in values]])
         if not rows:
             self.warn("no design option differs between " + ", ".join(names))
             return []
         result = table(
-            ["Option", *names, "What it changes", "Source"],
+            ["Option and what it changes", *names],
             rows,
-            [14, *[8] * len(names), 46, 16],
+            [64, *[12] * len(names)],
             self.options.get("caption"),
             classes=["claims-design-diff"],
         )

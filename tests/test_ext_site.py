@@ -223,9 +223,12 @@ def test_rename_table_is_the_registry(site: SphinxTestApp) -> None:
 def test_design_diff_is_options_by_presets(site: SphinxTestApp) -> None:
     full, differences = site.env.get_doctree("designs").findall(nodes.table)
     header = [e.astext() for e in next(full.findall(nodes.row))]
-    assert header == ["Option", *spec.DESIGNS, "What it changes", "Source"]
-    rows = table_rows(full)
+    assert header == ["Option and what it changes", *spec.DESIGNS]
+    rows = [[row[0].split()[0], *row[1:]] for row in table_rows(full)]
     assert [row[0] for row in rows] == [name for name, _, _ in Design.options()]
+    for (_, doc, source), row in zip(Design.options(), table_rows(full), strict=True):
+        shown = row[0].split(maxsplit=1)[1].translate(str.maketrans("‘’", "''"))
+        assert shown.split() == f"{doc} Source: {source}".split()  # smart quotes aside
     for row in rows:
         for design, shown in zip(spec.DESIGNS.values(), row[1:4], strict=True):
             value = design.value(row[0])
@@ -235,7 +238,7 @@ def test_design_diff_is_options_by_presets(site: SphinxTestApp) -> None:
                 assert str(value).strip("()").replace(" ", "") in shown.replace(" ", "")
     v6, v7 = spec.DESIGNS["v6"], spec.DESIGNS["v7"]
     differing = [n for n, _, _ in Design.options() if v6.value(n) != v7.value(n)]
-    assert [row[0] for row in table_rows(differences)] == differing
+    assert [row[0].split()[0] for row in table_rows(differences)] == differing
 
 
 # --- C API ----------------------------------------------------------------------------
