@@ -40,11 +40,14 @@ True
 from __future__ import annotations
 
 import argparse
+import gc
 import marshal
 import math
+import os
 import resource
 import sys
 import time
+import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -529,6 +532,8 @@ class Explorer:
         self.via: list[Op | None] = [None]
         self.stats = Stats()
         self._bound: dict[Op, Callable[[], object]] = {}
+        self._current: State = root
+        self._transitions = 0
 
     def enter(self, state: int) -> None:
         """Called with the host in state number *state* before its calls are tried."""
@@ -569,58 +574,69 @@ class Explorer:
 
     def run(self) -> Stats:
         """Explore up to the depth bound; return the figures."""
-        host, codec, stats = self.host, self.codec, self.stats
-        keys, index, parents, via = self.keys, self.index, self.parent, self.via
-        encode, restore, pack, unpack = codec.encode, codec.restore, codec.pack, codec.unpack
+        stats = self.stats
         stats.start_rss_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         start = time.perf_counter()
         self.new_state(0, 0)
         frontier = [0]
-        current = self.parent_state
-        transitions = 0
+        self._current = self.parent_state
+        self._transitions = 0
         for level in range(1, self.depth + 1):
-            following: list[int] = []
-            for parent in frontier:
-                state = unpack(keys[parent])
-                restore(host, state, current)
-                current = self.parent_state = state
-                self.enter(parent)
-                for op in self.ops(host):
-                    pre = self.before(op)
-                    transitions += 1
-                    try:
-                        result = self.call(op)
-                    except Exception as error:  # reported by failed()
-                        restore(host, state)
-                        self.failed(parent, op, error)
-                        continue
-                    after = encode(host)
-                    self.step(parent, op, pre, result, after)
-                    if after == state:
-                        continue
-                    key = pack(after)
-                    if key not in index:
-                        index[key] = len(keys)
-                        keys.append(key)
-                        parents.append(parent)
-                        via.append(op)
-                        following.append(len(keys) - 1)
-                        self.new_state(len(keys) - 1, level)
-                    restore(host, state, after)
-                if self.max_states and len(keys) >= self.max_states:
-                    stats.complete = False
-                    break
+            following = self.expand(frontier, level)
             if following:
                 stats.depth = level
                 stats.levels.append(len(following))
             frontier = following
             if not frontier or not stats.complete:
                 break
-        stats.transitions = transitions
-        stats.states = len(keys)
+        stats.transitions = self._transitions
+        stats.states = len(self.keys)
         stats.seconds = time.perf_counter() - start
         stats.peak_rss_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         return stats
+
+    def expand(self, frontier: list[int], level: int) -> list[int]:
+        """Try every call in each state of *frontier* (in order), number the states found
+        for the first time and return them; stop early at ``max_states``."""
+        host, codec, stats = self.host, self.codec, self.stats
+        keys, index, parents, via = self.keys, self.index, self.parent, self.via
+        encode, restore, pack, unpack = codec.encode, codec.restore, codec.pack, codec.unpack
+        current = self._current
+        transitions = 0
+        following: list[int] = []
+        for parent in frontier:
+            state = unpack(keys[parent])
+            restore(host, state, current)
+            current = self.parent_state = state
+            self.enter(parent)
+            for op in self.ops(host):
+                pre = self.before(op)
+                transitions += 1
+                try:
+                    result = self.call(op)
+                except Exception as error:  # reported by failed()
+                    restore(host, state)
+                    self.failed(parent, op, error)
+                    continue
+                after = encode(host)
+                self.step(parent, op, pre, result, after)
+                if after == state:
+                    continue
+                key = pack(after)
+                if key not in index:
+                    index[key] = len(keys)
+                    keys.append(key)
+                    parents.append(parent)
+                    via.append(op)
+                    following.append(len(keys) - 1)
+                    self.new_state(len(keys) - 1, level)
+                restore(host, state, after)
+            if self.max_states and len(keys) >= self.max_states:
+                stats.complete = False
+                break
+        self._current = current
+        self._transitions += transitions
+        return following
 
 
 # --- the checker ------------------------------------------------------------------------
@@ -692,6 +708,10 @@ class CheckResult:
         return "\n".join(lines)
 
 
+PARALLEL_MIN: Final = 2000
+"""The smallest frontier (per worker) that the checker expands in forked workers; smaller
+levels are expanded in the process (forking costs more than they take)."""
+
 ATOMICITY_EXCEPTIONS: Final = frozenset({"assign-max-pages", "assign-dying"})
 """The rules after which a failed allocation may have changed the state ([UP] assign_pages,
 [UPc] 75d29d9b5e: the redeemed claim is lost, last_alloc_node is set)."""
@@ -701,23 +721,201 @@ class Checker(Explorer):
     """The explorer with the invariants and :data:`PROPERTIES` checked.
 
     :param config: the host and bound.
-    :param coverage: count the rules fired (slower).
+    :param coverage: count the rules fired (slower; always in one process).
+    :param workers: how many processes expand a large level (None: one per CPU this
+        process may use; 1: none forked). A level of fewer than :data:`PARALLEL_MIN`
+        states per worker is expanded in the process. The states, their numbers, the
+        transitions and the findings with their traces are the same either way.
     """
 
-    def __init__(self, config: CheckConfig, *, coverage: bool = False) -> None:
+    def __init__(
+        self, config: CheckConfig, *, coverage: bool = False, workers: int | None = None
+    ) -> None:
         host = config.build()
         static = alphabet(config)
         super().__init__(host, lambda h: static + state_ops(h), config.depth, config.max_states)
         self.config = config
         self.coverage = coverage
+        self.workers = _cpus() if workers is None else max(workers, 1)
+        self.parallel_min = PARALLEL_MIN
         self.found: dict[str, tuple[str, int, Op | None]] = {}
         self.broken: set[int] = set()
         self.soft_states = 0
         self._parent_ok = True
+        self._static = static
+        self._op_ids = {op: i for i, op in enumerate(static)}
+        self._events: list[Any] | None = None  # in a worker: where the findings go
+        self._sent: set[str] = set()
 
     def _report(self, prop: str, message: str, state: int, op: Op | None = None) -> None:
+        events = self._events
+        if events is not None:  # a worker: the parent numbers and keeps the first
+            if prop not in self._sent:
+                self._sent.add(prop)
+                events.append((1, prop, message, state, self._op_id(op)))
+            return
         if prop not in self.found:
             self.found[prop] = (message, state, op)
+
+    # --- parallel expansion: forked workers expand slices of a level ---------------------
+
+    def _op_id(self, op: Op | None) -> int | None:
+        """A number for *op* that the parent process maps back to the same call."""
+        if op is None:
+            return None
+        i = self._op_ids.get(op)
+        if i is not None:
+            return i
+        mfn: int = op.args[0]
+        return -1 - 2 * mfn if op.kind == "free" else -2 - 2 * mfn
+
+    def _op(self, ident: int | None) -> Op | None:
+        if ident is None:
+            return None
+        if ident >= 0:
+            return self._static[ident]
+        table, kind, method = (
+            (_FREE, "free", "free_domheap_pages")
+            if ident % 2
+            else (_ONLINE, "online", "online_page")
+        )
+        mfn = (-1 - ident) // 2
+        op = table.get(mfn)
+        if op is None:
+            op = table[mfn] = Op(method, (mfn,), kind=kind)
+        return op
+
+    def expand(self, frontier: list[int], level: int) -> list[int]:
+        """Expand *frontier*: in forked workers, one slice each, when there are several
+        CPUs and the frontier is large; else in this process. Either way the states are
+        numbered, and the findings kept, in the order of the serial search, so the
+        result is the same (:meth:`_merge`)."""
+        workers = min(self.workers, len(frontier) // max(self.parallel_min, 1))
+        if workers < 2 or self.coverage or not hasattr(os, "fork"):
+            return super().expand(frontier, level)
+        # With max_states, rounds of parallel_min states per worker: the search stops
+        # after the round that reaches it, not after the whole level.
+        step = workers * self.parallel_min if self.max_states else len(frontier)
+        following: list[int] = []
+        for start in range(0, len(frontier), step):
+            batch = frontier[start : start + step]
+            size = -(-len(batch) // workers)
+            running = [self._fork(batch[i : i + size]) for i in range(0, len(batch), size)]
+            stopped = False
+            for pid, read in running:
+                with os.fdopen(read, "rb") as pipe:
+                    data = pipe.read()
+                os.waitpid(pid, 0)
+                if not stopped:
+                    events = marshal.loads(data) if data else None
+                    if not isinstance(events, list):
+                        raise RuntimeError(f"a checker worker failed: {events!r}")
+                    stopped = self._merge(events, following)
+            if stopped:
+                break
+        return following
+
+    def _fork(self, part: list[int]) -> tuple[int, int]:
+        """Start a worker that expands *part*; return its pid and the pipe to read."""
+        read, write = os.pipe()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid:
+            os.close(write)
+            return pid, read
+        status = 0
+        try:  # the worker: expand, send the events, exit without cleanup
+            os.close(read)
+            gc.disable()
+            try:
+                data = marshal.dumps(self._expand_part(part), 2)
+            except BaseException:  # sent to the parent, which raises
+                data = marshal.dumps(traceback.format_exc(), 2)
+            with os.fdopen(write, "wb") as pipe:
+                pipe.write(data)
+        except BaseException:
+            status = 1
+        finally:
+            os._exit(status)
+
+    def _expand_part(self, part: list[int]) -> list[Any]:
+        """In a worker: expand the states of *part* and return what happened, in order:
+        ``(0, key, parent, op, broken, soft, [(label, message)])`` for a state this
+        worker found first, ``(1, property, message, parent, op)`` for a step finding
+        (the first of each), ``(2, calls)`` after each parent state."""
+        host, codec = self.host, self.codec
+        encode, restore, pack, unpack = codec.encode, codec.restore, codec.pack, codec.unpack
+        keys, index = self.keys, self.index
+        events: list[Any] = []
+        self._events = events
+        self._sent = set(self.found)
+        sent = self._sent
+        seen: set[bytes] = set()
+        current = self._current
+        op_id = self._op_id
+        for parent in part:
+            state = unpack(keys[parent])
+            restore(host, state, current)
+            current = self.parent_state = state
+            self.enter(parent)
+            ops = self.ops(host)
+            for op in ops:
+                pre = self.before(op)
+                try:
+                    result = self.call(op)
+                except Exception as error:  # reported by failed()
+                    restore(host, state)
+                    self.failed(parent, op, error)
+                    continue
+                after = encode(host)
+                self.step(parent, op, pre, result, after)
+                if after == state:
+                    continue
+                key = pack(after)
+                if key not in index and key not in seen:
+                    seen.add(key)
+                    found = violations(host)
+                    messages = [(label, text) for label, text in found if label not in sent]
+                    sent.update(label for label, _ in messages)
+                    soft = bool(violations(host, soft=True))
+                    events.append((0, key, parent, op_id(op), bool(found), soft, messages))
+                restore(host, state, after)
+            events.append((2, len(ops)))
+        return events
+
+    def _merge(self, events: list[Any], following: list[int]) -> bool:
+        """Number a worker's new states and keep its findings as the serial search
+        would; return whether ``max_states`` stopped the search."""
+        keys, index, parents, via = self.keys, self.index, self.parent, self.via
+        broken, report, op_of = self.broken, self._report, self._op
+        max_states = self.max_states
+        for event in events:
+            tag = event[0]
+            if tag == 0:
+                _, key, parent, ident, bad, soft, messages = event
+                if key in index:
+                    continue
+                number = index[key] = len(keys)
+                keys.append(key)
+                parents.append(parent)
+                via.append(op_of(ident))
+                following.append(number)
+                if bad:
+                    broken.add(number)
+                    for label, message in messages:
+                        report(label, message, number)
+                if soft:
+                    self.soft_states += 1
+            elif tag == 1:
+                _, prop, message, parent, ident = event
+                report(prop, message, parent, op_of(ident))
+            else:
+                self._transitions += event[1]
+                if max_states and len(keys) >= max_states:
+                    self.stats.complete = False
+                    return True
+        return False
 
     def new_state(self, state: int, depth: int) -> None:
         """Check every hard invariant (and count the soft one) in a new state."""
@@ -910,9 +1108,19 @@ class Checker(Explorer):
         return CheckResult(self.config, stats, findings, self.soft_states, counts)
 
 
-def check(config: CheckConfig, *, coverage: bool = False) -> CheckResult:
+def check(
+    config: CheckConfig, *, coverage: bool = False, workers: int | None = None
+) -> CheckResult:
     """Explore *config* and return the result (see :class:`Checker`)."""
-    return Checker(config, coverage=coverage).result()
+    return Checker(config, coverage=coverage, workers=workers).result()
+
+
+def _cpus() -> int:
+    """The CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 # --- traces -----------------------------------------------------------------------------
@@ -1042,6 +1250,13 @@ def main(argv: Sequence[str] | None = None, out: Any = None) -> int:
         "succeed, for deep bounds (see spec.checker.alphabet)",
     )
     parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="processes that expand a large level (default: one per CPU; 1: no fork); "
+        "the result is the same",
+    )
+    parser.add_argument(
         "--expect",
         type=lambda text: sorted(filter(None, text.split(","))),
         default=None,
@@ -1063,7 +1278,7 @@ def main(argv: Sequence[str] | None = None, out: Any = None) -> int:
         )
     except ValueError as error:
         parser.error(str(error))
-    result = check(config)
+    result = check(config, workers=args.workers)
     print(result.report(), file=out)
     if args.expect is not None:
         found = sorted(f.property for f in result.findings)

@@ -314,3 +314,68 @@ def test_the_explorer_is_generic() -> None:
     stats = explorer.run()
     assert stats.levels == [1, 1, 1] and stats.depth == 2  # two pages, then nothing changes
     assert [op.source() for op in explorer.trace(2)] == ["grab", "grab"]
+
+
+# --- parallel expansion: forked workers give the serial search's result ---------------
+
+
+def run_checker(config: CheckConfig, workers: int) -> tuple[Checker, CheckResult]:
+    """Check *config* with *workers* processes, forking for every level of 2 states or
+    more (the default only forks for large levels)."""
+    checker = Checker(config, workers=workers)
+    checker.parallel_min = 1
+    return checker, checker.result()
+
+
+def same_search(serial: tuple[Checker, CheckResult], parallel: tuple[Checker, CheckResult]) -> None:
+    (one, a), (two, b) = serial, parallel
+    assert two.workers == 2 and one.workers == 1
+    for name in ("states", "transitions", "depth", "levels", "complete"):
+        assert getattr(a.stats, name) == getattr(b.stats, name), name
+    assert one.keys == two.keys and one.parent == two.parent
+    assert [op and op.source() for op in one.via] == [op and op.source() for op in two.via]
+    assert one.broken == two.broken and a.soft_states == b.soft_states
+    assert [(f.property, f.message, sources(f), f.script) for f in a.findings] == [
+        (f.property, f.message, sources(f), f.script) for f in b.findings
+    ]
+    assert a.report().split("\n")[2:] == b.report().split("\n")[2:]  # all but the timings
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        CheckConfig("upstream", depth=3),
+        CheckConfig("v7", depth=3),
+        CheckConfig("v7", depth=3, max_states=2_500),
+        CheckConfig("v6", depth=2, profile="lean"),
+    ],
+    ids=["upstream", "v7", "v7-max-states", "v6-lean"],
+)
+def test_parallel_expansion_gives_the_serial_result(config: CheckConfig) -> None:
+    same_search(run_checker(config, 1), run_checker(config, 2))
+
+
+def test_parallel_expansion_finds_planted_bugs_with_the_same_traces(
+    planted: Callable[..., None],
+) -> None:
+    original = spec.claims.domain_release_node_claims
+
+    def credit_twice(h: HostState, d: Domain, node: int, release: int) -> int:
+        released = original(h, d, node, release)
+        h.claimed_pages[node] -= released
+        return released
+
+    planted("domain_release_node_claims", credit_twice)
+    config = CheckConfig("v7", depth=3)
+    serial, parallel = run_checker(config, 1), run_checker(config, 2)
+    same_search(serial, parallel)
+    assert "inv-sum-node" in by_property(parallel[1])
+
+
+def test_small_levels_and_one_cpu_stay_in_the_process() -> None:
+    checker = Checker(CheckConfig("v7", depth=2), workers=2)
+    assert checker.parallel_min >= 1_000  # the 2x4 host's depth-2 levels are smaller
+    forked: list[list[int]] = []
+    checker._fork = lambda part: forked.append(part) or (0, 0)  # type: ignore[method-assign]
+    assert checker.result().ok and forked == []
+    assert Checker(CheckConfig("v7", depth=1), workers=0).workers == 1
