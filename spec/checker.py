@@ -385,9 +385,11 @@ class Codec:
                 ]
             ),
             tuple([(heap.free_pages, *map(tuple, heap.lists)) for heap in self.heaps]),
-            tuple([(m, p.order, p.owner, p.extra) for m, p in sorted(h.allocated.items())]),
-            tuple(sorted(h.offlining)),
-            tuple(sorted(h.offlined)),
+            tuple([(m, p.order, p.owner, p.extra) for m, p in sorted(allocated.items())])
+            if (allocated := h.allocated)
+            else (),
+            tuple(sorted(h.offlining)) if h.offlining else (),
+            tuple(sorted(h.offlined)) if h.offlined else (),
         )
 
     @staticmethod
@@ -708,9 +710,13 @@ class CheckResult:
         return "\n".join(lines)
 
 
-PARALLEL_MIN: Final = 2000
+PARALLEL_MIN: Final = 200
 """The smallest frontier (per worker) that the checker expands in forked workers; smaller
 levels are expanded in the process (forking costs more than they take)."""
+
+PARALLEL_ROUND: Final = 2000
+"""With ``max_states``, the states each worker expands per round (the search stops after
+the round that reaches the limit)."""
 
 ATOMICITY_EXCEPTIONS: Final = frozenset({"assign-max-pages", "assign-dying"})
 """The rules after which a failed allocation may have changed the state ([UP] assign_pages,
@@ -793,9 +799,9 @@ class Checker(Explorer):
         workers = min(self.workers, len(frontier) // max(self.parallel_min, 1))
         if workers < 2 or self.coverage or not hasattr(os, "fork"):
             return super().expand(frontier, level)
-        # With max_states, rounds of parallel_min states per worker: the search stops
+        # With max_states, rounds of PARALLEL_ROUND states per worker: the search stops
         # after the round that reaches it, not after the whole level.
-        step = workers * self.parallel_min if self.max_states else len(frontier)
+        step = workers * PARALLEL_ROUND if self.max_states else len(frontier)
         following: list[int] = []
         for start in range(0, len(frontier), step):
             batch = frontier[start : start + step]

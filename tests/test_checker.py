@@ -374,7 +374,7 @@ def test_parallel_expansion_finds_planted_bugs_with_the_same_traces(
 
 def test_small_levels_and_one_cpu_stay_in_the_process() -> None:
     checker = Checker(CheckConfig("v7", depth=2), workers=2)
-    assert checker.parallel_min >= 1_000  # the 2x4 host's depth-2 levels are smaller
+    assert checker.parallel_min > 36  # its frontiers at depth 2: 1 and 36 states
     forked: list[list[int]] = []
     checker._fork = lambda part: forked.append(part) or (0, 0)  # type: ignore[method-assign]
     assert checker.result().ok and forked == []
