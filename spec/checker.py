@@ -55,7 +55,7 @@ from typing import Any, Final
 from .abi import HOST, LEGACY, MAX_NUMNODES_DEFAULT, UINT_MAX, ULONG_MAX, ClaimEntry, Page
 from .designs import DESIGNS, Design, get_design
 from .host import Host
-from .invariants import INVARIANTS, violations
+from .invariants import INVARIANTS, View
 from .rules import observe
 from .state import Domain, HostState, domain_tot_pages
 
@@ -710,6 +710,18 @@ class CheckResult:
         return "\n".join(lines)
 
 
+_HARD: Final = [inv for inv in INVARIANTS.values() if not inv.soft]
+_SOFT: Final = [inv for inv in INVARIANTS.values() if inv.soft]
+
+
+def _checked(h: HostState) -> tuple[list[tuple[str, str]], bool]:
+    """``violations(h)`` (every hard invariant, same order and messages) and whether a
+    soft one is broken, from one full view."""
+    view = View.full(h)
+    found = [(inv.label, message) for inv in _HARD for message in inv.check(view)]
+    return found, any(True for inv in _SOFT for _ in inv.check(view))
+
+
 PARALLEL_MIN: Final = 200
 """The smallest frontier (per worker) that the checker expands in forked workers; smaller
 levels are expanded in the process (forking costs more than they take)."""
@@ -881,10 +893,9 @@ class Checker(Explorer):
                 key = pack(after)
                 if key not in index and key not in seen:
                     seen.add(key)
-                    found = violations(host)
+                    found, soft = _checked(host)
                     messages = [(label, text) for label, text in found if label not in sent]
                     sent.update(label for label, _ in messages)
-                    soft = bool(violations(host, soft=True))
                     events.append((0, key, parent, op_id(op), bool(found), soft, messages))
                 restore(host, state, after)
             events.append((2, len(ops)))
@@ -925,12 +936,12 @@ class Checker(Explorer):
 
     def new_state(self, state: int, depth: int) -> None:
         """Check every hard invariant (and count the soft one) in a new state."""
-        found = violations(self.host)
+        found, soft = _checked(self.host)
         if found:
             self.broken.add(state)
             for label, message in found:
                 self._report(label, message, state)
-        if violations(self.host, soft=True):
+        if soft:
             self.soft_states += 1
 
     def enter(self, state: int) -> None:
