@@ -48,7 +48,7 @@ import resource
 import sys
 import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -536,6 +536,7 @@ class Explorer:
         self._bound: dict[Op, Callable[[], object]] = {}
         self._current: State = root
         self._transitions = 0
+        self.last_calls = 0
 
     def enter(self, state: int) -> None:
         """Called with the host in state number *state* before its calls are tried."""
@@ -597,34 +598,40 @@ class Explorer:
         stats.peak_rss_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         return stats
 
+    def successors(self, parent: int) -> Iterator[tuple[Op, bytes]]:
+        """Try every call in state *parent*; for each that reaches another state, yield the
+        call and that state's key while the host is in it. Afterwards the host is back in
+        *parent* and ``last_calls`` holds the number of calls tried."""
+        host, codec = self.host, self.codec
+        encode, restore = codec.encode, codec.restore
+        state = codec.unpack(self.keys[parent])
+        restore(host, state, self._current)
+        self._current = self.parent_state = state
+        self.enter(parent)
+        ops = self.ops(host)
+        for op in ops:
+            pre = self.before(op)
+            try:
+                result = self.call(op)
+            except Exception as error:  # reported by failed()
+                restore(host, state)
+                self.failed(parent, op, error)
+                continue
+            after = encode(host)
+            self.step(parent, op, pre, result, after)
+            if after == state:
+                continue
+            yield op, codec.pack(after)
+            restore(host, state, after)
+        self.last_calls = len(ops)
+
     def expand(self, frontier: list[int], level: int) -> list[int]:
         """Try every call in each state of *frontier* (in order), number the states found
         for the first time and return them; stop early at ``max_states``."""
-        host, codec, stats = self.host, self.codec, self.stats
         keys, index, parents, via = self.keys, self.index, self.parent, self.via
-        encode, restore, pack, unpack = codec.encode, codec.restore, codec.pack, codec.unpack
-        current = self._current
-        transitions = 0
         following: list[int] = []
         for parent in frontier:
-            state = unpack(keys[parent])
-            restore(host, state, current)
-            current = self.parent_state = state
-            self.enter(parent)
-            for op in self.ops(host):
-                pre = self.before(op)
-                transitions += 1
-                try:
-                    result = self.call(op)
-                except Exception as error:  # reported by failed()
-                    restore(host, state)
-                    self.failed(parent, op, error)
-                    continue
-                after = encode(host)
-                self.step(parent, op, pre, result, after)
-                if after == state:
-                    continue
-                key = pack(after)
+            for op, key in self.successors(parent):
                 if key not in index:
                     index[key] = len(keys)
                     keys.append(key)
@@ -632,12 +639,10 @@ class Explorer:
                     via.append(op)
                     following.append(len(keys) - 1)
                     self.new_state(len(keys) - 1, level)
-                restore(host, state, after)
+            self._transitions += self.last_calls
             if self.max_states and len(keys) >= self.max_states:
-                stats.complete = False
+                self.stats.complete = False
                 break
-        self._current = current
-        self._transitions += transitions
         return following
 
 
@@ -862,43 +867,22 @@ class Checker(Explorer):
         ``(0, key, parent, op, broken, soft, [(label, message)])`` for a state this
         worker found first, ``(1, property, message, parent, op)`` for a step finding
         (the first of each), ``(2, calls)`` after each parent state."""
-        host, codec = self.host, self.codec
-        encode, restore, pack, unpack = codec.encode, codec.restore, codec.pack, codec.unpack
-        keys, index = self.keys, self.index
+        host, index = self.host, self.index
         events: list[Any] = []
         self._events = events
         self._sent = set(self.found)
         sent = self._sent
         seen: set[bytes] = set()
-        current = self._current
         op_id = self._op_id
         for parent in part:
-            state = unpack(keys[parent])
-            restore(host, state, current)
-            current = self.parent_state = state
-            self.enter(parent)
-            ops = self.ops(host)
-            for op in ops:
-                pre = self.before(op)
-                try:
-                    result = self.call(op)
-                except Exception as error:  # reported by failed()
-                    restore(host, state)
-                    self.failed(parent, op, error)
-                    continue
-                after = encode(host)
-                self.step(parent, op, pre, result, after)
-                if after == state:
-                    continue
-                key = pack(after)
+            for op, key in self.successors(parent):
                 if key not in index and key not in seen:
                     seen.add(key)
                     found, soft = _checked(host)
                     messages = [(label, text) for label, text in found if label not in sent]
                     sent.update(label for label, _ in messages)
                     events.append((0, key, parent, op_id(op), bool(found), soft, messages))
-                restore(host, state, after)
-            events.append((2, len(ops)))
+            events.append((2, self.last_calls))
         return events
 
     def _merge(self, events: list[Any], following: list[int]) -> bool:
