@@ -4,8 +4,9 @@ The test copies the repository (model, extension, the real ``docs/``) to a tempo
 folder, adds a page whose scenario calls ``host.physinfo()``, starts the same command
 ``nox -s serve`` runs (``python -m sphinx_claims.serve``) on a free localhost port, edits
 the body of ``Host.physinfo`` in the copy, and waits for the served page to show the
-new result, without restarting the server. Every wait is bounded; the server's whole
-process group is always stopped.
+new result, without restarting the server: with the warm rebuilds (the default, forked
+from the server) and with ``--cold`` (a new Sphinx process each). Every wait is bounded;
+the server's whole process group is always stopped.
 """
 
 from __future__ import annotations
@@ -76,8 +77,10 @@ def repo(tmp_path: Path) -> Path:
     return copy
 
 
-@pytest.fixture
-def server(repo: Path, tmp_path: Path) -> Iterator[tuple[str, Path]]:
+@pytest.fixture(params=["warm", "cold"])
+def server(
+    repo: Path, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[tuple[str, Path]]:
     port = free_port()
     log = tmp_path / "serve.log"
     env = dict(os.environ)
@@ -91,6 +94,7 @@ def server(repo: Path, tmp_path: Path) -> Iterator[tuple[str, Path]]:
                 "--root",
                 str(repo),
                 *("--port", str(port)),
+                *(["--cold"] if request.param == "cold" else []),
             ],
             cwd=repo,  # `python -m` imports the copy's sphinx_claims
             stdout=out,
@@ -130,7 +134,7 @@ def test_editing_a_model_function_changes_the_served_page(
     page = fetch(url)
     assert before not in page
     assert "host.physinfo()" in page
-    # The rebuild re-read the pages drawn from the model, in a fresh Sphinx process.
+    # The rebuild re-read the pages drawn from the model.
     text = log.read_text()
     assert text.count("Detected changes") >= 1
     assert "spec/host.py" in text
