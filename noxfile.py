@@ -47,9 +47,11 @@ def docs(session: nox.Session) -> None:
 def serve(session: nox.Session) -> None:
     """Live preview on http://127.0.0.1:8000 that also watches spec/ and sphinx_claims/.
 
-    Editing the model re-renders the pages drawn from it with the new code (each rebuild
-    is a fresh Sphinx process; tests/test_scenario_serve.py proves it). Options after
-    ``--`` go to sphinx_claims.serve: ``--port 0`` picks a free port.
+    Editing the model re-renders the pages drawn from it with the new code: each rebuild
+    is a sphinx-build run forked from the server once Sphinx and the project are loaded,
+    and re-imports the model and extension files that changed (sphinx_claims/warm.py;
+    tests/test_scenario_serve.py proves it). Options after ``--`` go to
+    sphinx_claims.serve: ``--port 0`` picks a free port, ``--cold`` a new process a build.
     """
     session.install("-e", ".[serve]")
     session.run("python", "-m", "sphinx_claims.serve", "--root", str(ROOT), *session.posargs)
