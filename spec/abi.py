@@ -27,6 +27,8 @@ def c_uint(value: object, name: str, limit: int = UINT_MAX) -> int:
     :raises TypeError: *value* is not an ``int`` (``bool`` is refused too).
     :raises ValueError: *value* is negative or larger than *limit*.
     """
+    if type(value) is int and 0 <= value <= limit:  # the common case, checked first
+        return value
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"{name} must be an int, not {type(value).__name__}")
     if not 0 <= value <= limit:

@@ -43,6 +43,7 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 DOMID_MAX = 0x7FEF  # the largest ordinary domid (DOMID_FIRST_RESERVED - 1)
+_ROOM = ClaimEntry(0, 0)  # an entry of the caller's buffer for GET (Xen overwrites it)
 
 
 def public(method: Callable[Concatenate[Host, P], R]) -> Callable[Concatenate[Host, P], R]:
@@ -117,6 +118,8 @@ class Host(HostState):
 
     def _domain(self, d: Domain | int, name: str = "d") -> Domain | None:
         """Look up *d* (a Domain of this host or a domid); None for an unknown domid."""
+        if type(d) is int and 0 <= d <= 0xFFFF:  # a domid, the common case
+            return self.domains.get(d)
         if isinstance(d, Domain):
             if self.domains.get(d.domid) is not d:
                 raise ValueError(f"{name}: domain {d.domid} is not a domain of this host")
@@ -225,7 +228,7 @@ class Host(HostState):
         # Xen clamps the room to MAX_NUMNODES + 1 entries and writes no more, so a buffer
         # of that many stands for any larger one (and nr_entries=UINT_MAX costs nothing).
         room = min(nr_entries, self.max_numnodes + 1)
-        buffer = None if _flag(null_handle, "null_handle") else [ClaimEntry(0, 0)] * room
+        buffer = None if _flag(null_handle, "null_handle") else [_ROOM] * room
         return hypercalls.claim_memory(
             self, self._domain(d), self.design.mode_values[1], buffer, nr_entries
         )
@@ -252,7 +255,9 @@ class Host(HostState):
     @staticmethod
     def _nr_entries(entries: Sequence[ClaimEntry] | None, nr_entries: int | None) -> int:
         if entries is not None:
-            if isinstance(entries, (str, bytes)) or not isinstance(entries, Sequence):
+            if not isinstance(entries, (list, tuple)) and (  # a list or tuple is a Sequence
+                isinstance(entries, (str, bytes)) or not isinstance(entries, Sequence)
+            ):
                 raise TypeError("entries must be a sequence of ClaimEntry or None")
             for entry in entries:
                 if not isinstance(entry, ClaimEntry):

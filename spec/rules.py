@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Final
 
 from .abi import Rc, err
@@ -32,7 +33,7 @@ CLAIM_SET_DESIGNS: Final = frozenset({"v6", "v7"})
 _ID: Final = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Rule:
     """A rule of the design.
 
@@ -54,9 +55,10 @@ class Rule:
     source: str
     function: str
 
-    @property
+    @cached_property
     def rc(self) -> Rc:
-        """The return code of a call this rule rejects (0 for an effect rule)."""
+        """The return code of a call this rule rejects (0 for an effect rule); computed
+        once per rule (every call that applies the rule returns it)."""
         return err(self.errno) if self.errno else Rc(0)
 
     @property
