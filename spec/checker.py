@@ -412,7 +412,8 @@ class Codec:
         h.node_avail_pages[:] = counters[2 : 2 + n]
         h.claimed_pages[:] = counters[2 + n :]
         old: State = current if current is not None else (None,) * 6
-        if allocated != old[3]:
+        new_pages = allocated != old[3]
+        if new_pages:
             cache = self._pages
             pages = {}
             for info in allocated:
@@ -424,9 +425,12 @@ class Codec:
                     page = cache[info] = Page(mfn, order, node, owner, extra)
                 pages[info[0]] = page
             h.allocated = pages
-        if doms != old[1] or allocated != old[3]:
+        if doms != old[1] or new_pages:
             pages = h.allocated
-            for d, dk in zip(self.domains, doms, strict=True):
+            old_doms = old[1] or (None,) * len(doms)
+            for d, dk, was in zip(self.domains, doms, old_doms, strict=True):
+                if dk == was and not new_pages:
+                    continue
                 (
                     d.max_pages,
                     d.tot_pages,
@@ -439,7 +443,8 @@ class Codec:
                     owned,
                 ) = dk
                 d.claims[:] = claims
-                d.pages = {mfn: pages[mfn] for mfn in owned}
+                if new_pages or owned != was[8]:  # the pages of *allocated*, in list order
+                    d.pages = {mfn: pages[mfn] for mfn in owned}
         if heaps != old[2]:
             old_heaps = old[2] or (None,) * len(heaps)
             for heap, hk, was in zip(self.heaps, heaps, old_heaps, strict=True):
@@ -535,6 +540,7 @@ class Explorer:
         self.stats = Stats()
         self._bound: dict[Op, Callable[[], object]] = {}
         self._current: State = root
+        self.changed = False
         self._transitions = 0
         self.last_calls = 0
 
@@ -548,7 +554,7 @@ class Explorer:
 
     def step(self, parent: int, op: Op, pre: object, result: object, state: State) -> None:
         """Called after *op* ran from state number *parent*; the host is in *state*
-        (``self.parent_state`` is the parent's)."""
+        (``self.parent_state`` is the parent's, ``self.changed`` whether they differ)."""
 
     def new_state(self, state: int, depth: int) -> None:
         """Called for each state found for the first time; the host is in it."""
@@ -608,18 +614,21 @@ class Explorer:
         restore(host, state, self._current)
         self._current = self.parent_state = state
         self.enter(parent)
+        before, step, bound = self.before, self.step, self._bound
         ops = self.ops(host)
         for op in ops:
-            pre = self.before(op)
+            pre = before(op)
             try:
-                result = self.call(op)
+                call = bound.get(op)  # self.call(op) without its frame
+                result = call() if call is not None else self.call(op)
             except Exception as error:  # reported by failed()
                 restore(host, state)
                 self.failed(parent, op, error)
                 continue
             after = encode(host)
-            self.step(parent, op, pre, result, after)
-            if after == state:
+            changed = self.changed = after != state
+            step(parent, op, pre, result, after)
+            if not changed:
                 continue
             yield op, codec.pack(after)
             restore(host, state, after)
@@ -974,7 +983,7 @@ class Checker(Explorer):
         """Check the step properties of *op*."""
         kind = op.kind
         h = self.host
-        changed = state != self.parent_state
+        changed = self.changed
         if kind == "alloc":
             assert isinstance(pre, tuple)
             covered, claim, outstanding = pre
