@@ -949,17 +949,16 @@ class Checker(Explorer):
         self._parent_ok = state not in self.broken
 
     def before(self, op: Op) -> object:
-        """What the step properties need from the parent state."""
+        """What the step properties of an allocation need from the parent state (the
+        other calls' properties read the parent's counters from ``parent_state``)."""
+        if op.kind != "alloc":
+            return None
         h = self.host
-        if op.kind == "alloc":
-            domid = op.args[0]
-            d = h.domains.get(domid) if domid is not None else None
-            claim = d.outstanding_pages if d is not None else 0
-            covered = self._covered(op) if self._parent_ok else False
-            return covered, claim, h.outstanding_claims
-        if op.kind in ("claim", "set"):
-            return h.outstanding_claims, tuple(h.claimed_pages)
-        return None
+        domid = op.args[0]
+        d = h.domains.get(domid) if domid is not None else None
+        claim = d.outstanding_pages if d is not None else 0
+        covered = self._covered(op) if self._parent_ok else False
+        return covered, claim, h.outstanding_claims
 
     def _covered(self, op: Op) -> bool:
         """Whether the domain's claim covers this allocation (``prop-claim-honoured``)."""
@@ -1035,8 +1034,8 @@ class Checker(Explorer):
                 op,
             )
         if kind in ("claim", "set") and rc == 0:
-            assert isinstance(pre, tuple)
-            outstanding, claimed = pre
+            counters = self.parent_state[0]  # the host counters before the call
+            outstanding, claimed = counters[1], counters[2 + self.codec.nodes :]
             if h.outstanding_claims > outstanding and h.outstanding_claims > h.total_avail_pages:
                 self._report(
                     "prop-claim-within-free",
