@@ -49,6 +49,7 @@ import sys
 import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -836,6 +837,18 @@ class Checker(Explorer):
         # after the round that reaches it, not after the whole level.
         step = workers * PARALLEL_ROUND if self.max_states else len(frontier)
         following: list[int] = []
+        # No cyclic garbage collection while the events are loaded and merged: the
+        # hundreds of thousands of event tuples of a large level would trigger many
+        # collections over the whole search's lists (seconds), and they hold no cycles.
+        with _gc_paused():
+            self._expand_batches(frontier, step, workers, following)
+        return following
+
+    def _expand_batches(
+        self, frontier: list[int], step: int, workers: int, following: list[int]
+    ) -> None:
+        """Expand *frontier* in batches of *step* states, each cut into one slice per
+        worker; append the new states to *following*."""
         for start in range(0, len(frontier), step):
             batch = frontier[start : start + step]
             size = -(-len(batch) // workers)
@@ -852,7 +865,6 @@ class Checker(Explorer):
                     stopped = self._merge(events, following)
             if stopped:
                 break
-        return following
 
     def _fork(self, part: list[int]) -> tuple[int, int]:
         """Start a worker that expands *part*; return its pid and the pipe to read."""
@@ -1129,6 +1141,18 @@ def check(
 ) -> CheckResult:
     """Explore *config* and return the result (see :class:`Checker`)."""
     return Checker(config, coverage=coverage, workers=workers).result()
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Disable the cyclic garbage collector in the block (if it was enabled)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _cpus() -> int:
