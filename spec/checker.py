@@ -433,12 +433,9 @@ class Codec:
                     page = cache[info] = Page(mfn, order, node, owner, extra)
                 pages[info[0]] = page
             h.allocated = pages
-        if doms != old[1] or new_pages:
-            pages = h.allocated
-            old_doms = old[1] or (None,) * len(doms)
-            for d, dk, was in zip(self.domains, doms, old_doms, strict=True):
-                if dk == was and not new_pages:
-                    continue
+        pages = h.allocated
+        for d, dk, was in zip(self.domains, doms, old[1] or (None,) * len(doms), strict=True):
+            if dk != was or new_pages:
                 (
                     d.max_pages,
                     d.tot_pages,
@@ -453,13 +450,16 @@ class Codec:
                 d.claims[:] = claims
                 if new_pages or owned != was[8]:  # the pages of *allocated*, in list order
                     d.pages = {mfn: pages[mfn] for mfn in owned}
-        if heaps != old[2]:
-            old_heaps = old[2] or (None,) * len(heaps)
-            for heap, hk, was in zip(self.heaps, heaps, old_heaps, strict=True):
-                if hk != was:
-                    heap.free_pages = hk[0]
-                    heap.lists = [dict.fromkeys(free) for free in hk[1:]]
-                    heap.order_of = {mfn: o for o, free in enumerate(hk[1:]) for mfn in free}
+        for heap, hk, had in zip(self.heaps, heaps, old[2] or (None,) * len(heaps), strict=True):
+            if hk != had:
+                heap.free_pages = hk[0]
+                lists: list[dict[int, None]] = []
+                order_of: dict[int, int] = {}
+                for order, free in enumerate(hk[1:]):
+                    lists.append(dict.fromkeys(free))
+                    for mfn in free:
+                        order_of[mfn] = order
+                heap.lists, heap.order_of = lists, order_of
         if offlining != old[4]:
             h.offlining = set(offlining)
         if offlined != old[5]:
