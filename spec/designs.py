@@ -19,6 +19,7 @@ from typing import Any, Final, Literal
 HostCheck = Literal["upstream", "shortfall"]
 ModeField = Literal["mode", "pad", "absent"]
 LegacySelector = Literal["any-entry", "single-entry"]
+KillRelease = Literal["claim-set", "legacy"]
 
 
 def _option(doc: str, source: str) -> Any:
@@ -74,6 +75,13 @@ class Design:
         "wrap and later claims always succeed (7.1).",
         "[V7] reserve_offlined_page; [OFF]; [UP]",
     )
+    kill_release: KillRelease = _option(
+        "How domain_kill releases a dying domain's claims: with the claim set {HOST, 0} "
+        "through domain_set_claim_entries, its release-all path (v7), or with "
+        "domain_set_outstanding_pages(d, 0) (upstream; v6 leaves domain.c as it is). "
+        "The state after it is the same; the rules that decide it differ.",
+        "[V7] domain.c domain_kill; [V6] cover letter diffstat; [UP] domain.c domain_kill",
+    )
     mode_values: tuple[int, int] = field(
         default=(0, 1),
         metadata={
@@ -113,6 +121,7 @@ DESIGNS: Final[dict[str, Design]] = {
         release_shortcut=True,
         host_check="upstream",
         offline_recall=False,
+        kill_release="legacy",
     ),
     "v6": Design(
         name="v6",
@@ -123,6 +132,7 @@ DESIGNS: Final[dict[str, Design]] = {
         release_shortcut=False,
         host_check="shortfall",
         offline_recall=False,
+        kill_release="legacy",
     ),
     "v7": Design(
         name="v7",
@@ -133,6 +143,7 @@ DESIGNS: Final[dict[str, Design]] = {
         release_shortcut=True,
         host_check="upstream",
         offline_recall=True,
+        kill_release="claim-set",
     ),
 }
 """The presets, oldest first; ``v7`` is the default."""

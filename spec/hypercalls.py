@@ -25,6 +25,7 @@ from .abi import (
     EOPNOTSUPP,
     EPERM,
     ESRCH,
+    HOST,
     LEGACY,
     OK,
     PG_OFFLINE_ANONYMOUS,
@@ -376,7 +377,8 @@ def domain_kill(h: HostState, d: Domain | None) -> Rc:
     """Kill *d*: claims are released first, then its pages are freed in list order.
 
     v7 releases with ``domain_set_claim_entries(d, 1, {HOST, 0})``, upstream and v6 with
-    ``domain_set_outstanding_pages(d, 0)``: both are the release of every claim.
+    ``domain_set_outstanding_pages(d, 0)`` (the ``kill_release`` design option): both
+    release every claim ([V7] domain.c ``domain_kill``).
     """
     if d is None:
         return h.fire(DOMCTL_UNKNOWN_DOMAIN)
@@ -384,7 +386,10 @@ def domain_kill(h: HostState, d: Domain | None) -> Rc:
         return h.fire(KILL_AGAIN)
     h.touch_domain(d)
     d.is_dying = True
-    domain_set_outstanding_pages(h, d, 0)
+    if h.design.kill_release == "claim-set":
+        domain_set_claim_entries(h, d, (ClaimEntry(0, HOST),))
+    else:
+        domain_set_outstanding_pages(h, d, 0)
     for page in list(d.pages.values()):
         free_domheap_pages(h, page)
     return h.fire(KILL_RELEASES_CLAIMS)
