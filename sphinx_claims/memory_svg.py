@@ -27,6 +27,7 @@ which colour-blind readers can tell apart. Every picture has a ``<title>`` and a
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from html import escape
@@ -343,13 +344,18 @@ def patterns(uid: str, domids: Iterable[int]) -> list[str]:
 
 
 def _wrap(text: str, width: int = SUMMARY_CHARS) -> list[str]:
-    """Split a summary at its commas into lines of at most about *width* characters."""
+    """Split a summary into lines of at most *width* characters: at its commas, and a
+    part longer than a line at its spaces too (a word longer than a line stays whole).
+    Every line but the first is indented by two spaces."""
     lines: list[str] = []
     for part in text.split(", "):
         if lines and len(lines[-1]) + len(part) + 2 <= width:
             lines[-1] += ", " + part
         else:
-            lines.append(part if not lines else "  " + part)
+            indent = "  " if lines else ""
+            lines += textwrap.wrap(
+                part, width, initial_indent=indent, subsequent_indent="  ", break_long_words=False
+            ) or [indent + part]
     return lines
 
 

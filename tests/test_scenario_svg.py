@@ -101,6 +101,25 @@ def test_host_wide_claims_beyond_the_free_pages_are_reported() -> None:
     assert "1 beyond the free pages" in memory_svg.host_summary(picture)
 
 
+@pytest.mark.parametrize("width", [300, 360, memory_svg.WIDTH])
+def test_summary_lines_fit_the_picture(width: int) -> None:
+    """Each line under the bars fits the picture's width, also two pictures to a row:
+    a long part of a summary wraps at its spaces, not only at its commas."""
+    host = Host(nodes=[8, 8], design="v6", check_invariants=False)
+    for pages in (3, 4, 2):
+        host.claim_pages(host.create_domain(), pages)
+    for mfn in range(12):
+        host.offline_page(mfn)  # v6 does not recall: the claims pass the free pages
+    picture = check(host)
+    svg = ET.fromstring(memory_svg.render_svg(picture, "p", "fit", width=width))
+    chars = int((width - memory_svg.BAR_X) / 6.0)  # 11 px text: at most ~6 px a character
+    lines = [t.text or "" for t in svg.iter(f"{SVG}text") if t.get("font-size") == "11"]
+    words = " ".join(" ".join(lines).split())  # the text, however it wrapped
+    assert "beyond the free pages that node claims leave (dotted: spread over the nodes)" in words
+    too_long = [line for line in lines if len(line) > chars]
+    assert too_long == []
+
+
 ops = st.lists(
     st.one_of(
         st.tuples(st.just("set"), st.integers(1, 2), st.integers(0, 6), st.integers(0, 6)),
