@@ -98,6 +98,7 @@ class WarmBuilds:
         if pid == 0:  # pragma: no cover - the child (coverage does not follow a fork)
             os.close(read)
             self._child(write, report=first)
+        gc.unfreeze()  # this long-lived process keeps collecting its own garbage
         os.close(write)
         with os.fdopen(read, "rb") as pipe:
             report = pipe.read()
