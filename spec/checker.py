@@ -473,7 +473,9 @@ class Codec:
 
 @dataclass
 class Stats:
-    """What an exploration did."""
+    """What an exploration did, counted as TLC counts: *states* are the distinct states
+    found, *transitions* the states generated (every call tried in every state expanded,
+    whether it reached a new state, one seen before, or the same state)."""
 
     states: int = 1
     transitions: int = 0
@@ -491,25 +493,25 @@ class Stats:
         return grown / self.states if self.states else 0.0
 
     @property
-    def states_per_second(self) -> float:
-        """Distinct states found per second."""
-        return self.states / self.seconds if self.seconds else 0.0
-
-    @property
-    def transitions_per_second(self) -> float:
-        """Successor states generated per second (TLC's "states generated")."""
+    def generated_per_second(self) -> float:
+        """States generated per second: every call tried, whether it reached a state seen
+        before or not (TLC's "states generated (N s/min)", per second)."""
         return self.transitions / self.seconds if self.seconds else 0.0
 
+    @property
+    def distinct_per_second(self) -> float:
+        """Distinct states found per second (TLC's "ds/min", per second)."""
+        return self.states / self.seconds if self.seconds else 0.0
+
     def summary(self) -> str:
-        """One line of figures."""
+        """One line of figures, in TLC's terms."""
         return (
-            f"{self.states:,} distinct states, {self.transitions:,} transitions "
-            f"(successors generated), depth {self.depth}"
-            f"{'' if self.complete else ' (stopped at --max-states)'}, {self.seconds:.2f} s: "
-            f"{self.states_per_second:,.0f} distinct states/s, "
-            f"{self.transitions_per_second:,.0f} states generated/s, "
+            f"{self.transitions:,} states generated, {self.states:,} distinct states found, "
+            f"depth {self.depth}{'' if self.complete else ' (stopped at --max-states)'}, "
+            f"{self.seconds:.2f} s: {self.generated_per_second:,.0f} states/s, "
+            f"{self.distinct_per_second:,.0f} distinct states/s, "
             f"peak RSS {self.peak_rss_kib // 1024} MiB (at most "
-            f"{self.bytes_per_state:,.0f} bytes per state)"
+            f"{self.bytes_per_state:,.0f} bytes per distinct state)"
         )
 
 
