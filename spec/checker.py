@@ -230,14 +230,14 @@ def alphabet(config: CheckConfig) -> list[Op]:
     allocations, offlining of every frame and of an invalid one, and calls for an
     unknown domid.
 
-    The ``lean`` profile keeps every call that fails (they add no state, only steps to
-    check) and every kind of call that succeeds, but fewer values of each: legacy claims
-    of 0, 2 and the whole host; SET of one host page, a node page plus a host page, a
-    page on the first and the last node, release and LEGACY; allocations of one page
-    (anywhere, on the last node, exact on node 0), of two pages, and no-refcount for the
-    first domain only; one anonymous allocation; offlining of the first frame of each
-    node and the last frame; only the last domain's ``max_pages`` lowered. That keeps
-    depth 8 on the 2x4 host within minutes.
+    The ``lean`` profile keeps every invalid call (they add no state, only steps to
+    check) but fewer of the calls that can succeed: legacy claims of 0, 2 and the whole
+    host; SET of one host page, a node page plus a host page, a page on the first and
+    the last node, release and LEGACY; allocations of one page (anywhere, and exact on
+    node 0) and of two pages, none with ``MEMF_no_refcount``; no anonymous allocation;
+    offlining of the first and the last frame of the host; only the last domain's
+    ``max_pages`` lowered and restored (when it has a limit). That keeps depth 8 on the
+    2x4 host within minutes.
     """
     n, p = config.nodes, config.pages
     total = n * p
