@@ -5,7 +5,7 @@ into the HTML when ``graphviz_dot`` cannot run (anchors.md 5.4). At ``builder-in
 this module runs the configured program once and, if it fails, emits one clear warning
 (type ``claims.graphviz``, so ``-W`` fails loudly). The diagrams of this extension are
 then replaced, when the page is written, by the same facts as a list
-(:func:`sphinx_claims.diagrams.replace_unrenderable`), so no page shows DOT source.
+(:func:`sphinx_claims.diagrams.resolve_diagrams`), so no page shows DOT source.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from sphinx.application import Sphinx
 
 _usable: dict[str, bool] = {}
-"""Whether each ``graphviz_dot`` value could run, by value."""
+"""Whether each ``graphviz_dot`` value could render each output format (keyed by both)."""
 
 PROBE: Final = "digraph probe { a -> b }"
 
