@@ -686,10 +686,6 @@ class Finding:
     trace: list[Op]
     script: str = ""
 
-    def report(self) -> str:
-        """The finding as text: a headline, then the script."""
-        return f"VIOLATION {self.property}: {self.message}\n{self.script}"
-
 
 @dataclass
 class CheckResult:
