@@ -109,14 +109,18 @@ def literal(text: str) -> nodes.literal:
     return nodes.literal(text, text)
 
 
+def _block(content: Cell) -> nodes.Node:
+    """A cell's content as a body element: text and inline nodes go in a paragraph."""
+    if isinstance(content, str):
+        return paragraph(content)
+    if isinstance(content, nodes.Node):
+        return paragraph(content) if isinstance(content, nodes.Inline) else content
+    return paragraph(*content)
+
+
 def _cell(content: Cell) -> nodes.entry:
     entry = nodes.entry()
-    if isinstance(content, str):
-        entry += paragraph(content)
-    elif isinstance(content, nodes.Node):
-        entry += content if not isinstance(content, nodes.Inline) else paragraph(content)
-    else:
-        entry += paragraph(*content)
+    entry += _block(content)
     return entry
 
 
@@ -157,14 +161,7 @@ def field_list(fields: Iterable[tuple[str, Cell]]) -> nodes.field_list:
     for name, content in fields:
         field = nodes.field()
         field += nodes.field_name(name, name)
-        body = nodes.field_body()
-        if isinstance(content, str):
-            body += paragraph(content)
-        elif isinstance(content, nodes.Node):
-            body += paragraph(content) if isinstance(content, nodes.Inline) else content
-        else:
-            body += paragraph(*content)
-        field += body
+        field += nodes.field_body("", _block(content))
         result += field
     return result
 
