@@ -19,7 +19,7 @@ from sphinx.directives import ObjectDescription
 from sphinx.util.docutils import SphinxDirective
 
 from . import facts, model
-from .util import INPUT, MODEL, WARNING_TYPE, logger, model_failure
+from .util import MODEL, model_failure, warn_at
 
 if TYPE_CHECKING:
     from .domain import ClaimsDomain
@@ -74,25 +74,10 @@ class ModelObject(ObjectDescription[str]):
             found = self.lookup(name)
         except Exception as exc:  # a broken model must not stop the build (autobuild)
             facts.note_failed(self.env, key)  # a fixed model re-reads this page
-            logger.warning(
-                "%s: %s",
-                self.name,
-                model_failure(exc),
-                location=self.get_location(),
-                type=WARNING_TYPE,
-                subtype=MODEL,
-            )
+            warn_at(self, model_failure(exc), MODEL)
             return []
         if found is None:
-            logger.warning(
-                "%s: the model declares no %s %r",
-                self.name,
-                self.noun,
-                name,
-                location=self.get_location(),
-                type=WARNING_TYPE,
-                subtype=INPUT,
-            )
+            warn_at(self, f"the model declares no {self.noun} {name!r}")
             return []
         self.found = found
         return super().run()

@@ -73,14 +73,7 @@ class ModelDirective(SphinxDirective):
 
     def warn(self, message: str, subtype: str = INPUT) -> None:
         """Log a warning at this directive's file and line."""
-        logger.warning(
-            "%s: %s",
-            self.name,
-            message,
-            location=self.get_location(),
-            type=WARNING_TYPE,
-            subtype=subtype,
-        )
+        warn_at(self, message, subtype)
 
     def choose(self, option: str, value: str, choices: Iterable[str]) -> bool:
         """Return whether *value* is one of *choices*; warn if it is not."""
@@ -89,6 +82,18 @@ class ModelDirective(SphinxDirective):
             return True
         self.warn(f"unknown {option} {value!r}; choose one of {', '.join(allowed)}")
         return False
+
+
+def warn_at(directive: SphinxDirective, message: str, subtype: str = INPUT) -> None:
+    """Log ``<directive name>: <message>`` as a warning at *directive*'s file and line."""
+    logger.warning(
+        "%s: %s",
+        directive.name,
+        message,
+        location=directive.get_location(),
+        type=WARNING_TYPE,
+        subtype=subtype,
+    )
 
 
 def model_failure(exc: BaseException) -> str:
