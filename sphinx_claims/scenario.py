@@ -54,7 +54,7 @@ from docutils.parsers.rst import directives
 from sphinx import addnodes
 
 from . import facts, memory_svg, model
-from .util import WARNING_TYPE, ModelDirective, literal, logger, split_list
+from .util import WARNING_TYPE, ModelDirective, joined, literal, logger, split_list
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -343,18 +343,18 @@ def resolve_pictures(app: Sphinx, doctree: nodes.document, docname: str) -> None
         node.replace_self(new)
 
 
+def _rule_ref(rule_id: str) -> addnodes.pending_xref:
+    """A link to a rule (``:claims:rule:``); plain text where it is rendered nowhere."""
+    xref = addnodes.pending_xref(
+        "", refdomain="claims", reftype="rule", reftarget=rule_id, refexplicit=False
+    )
+    xref += nodes.literal(rule_id, rule_id, classes=["xref", "claims", "claims-rule"])
+    return xref
+
+
 def _rule_refs(rules: tuple[str, ...]) -> list[nodes.Node]:
-    """Links to the rules (``:claims:rule:``); plain text where a rule is rendered nowhere."""
-    result: list[nodes.Node] = []
-    for i, rule_id in enumerate(dict.fromkeys(rules)):
-        if i:
-            result.append(nodes.Text(", "))
-        xref = addnodes.pending_xref(
-            "", refdomain="claims", reftype="rule", reftarget=rule_id, refexplicit=False
-        )
-        xref += nodes.literal(rule_id, rule_id, classes=["xref", "claims", "claims-rule"])
-        result.append(xref)
-    return result
+    """Links to the rules, each once, in the order they first fired."""
+    return joined(_rule_ref(rule_id) for rule_id in dict.fromkeys(rules))
 
 
 class ScenarioDirective(ModelDirective):
