@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Final, cast
 from sphinx.builders.html import StandaloneHTMLBuilder
 
 from . import model
+from .rules import ordered_designs
 from .util import MODEL, WARNING_TYPE, logger, model_failure
 
 if TYPE_CHECKING:
@@ -83,8 +84,7 @@ def export(app: Sphinx) -> dict[str, Any]:
                 "errno": rule.errno,
                 "errno_name": model.errno_name(rule.errno) if rule.errno else None,
                 "effect": rule.effect or None,
-                "designs": [d for d in order if d in rule.designs]
-                + sorted(rule.designs - set(order)),
+                "designs": ordered_designs(rule.designs, order),
                 "source": rule.source,
                 "function": rule.function,
                 **where("rule", rule.id),

@@ -9,7 +9,7 @@ to it from any page.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from docutils import nodes
@@ -26,11 +26,14 @@ if TYPE_CHECKING:
     from spec.rules import Rule
 
 
+def ordered_designs(designs: frozenset[str], presets: Sequence[str]) -> list[str]:
+    """The designs a rule holds in: those of *presets* in their order, then others sorted."""
+    return [d for d in presets if d in designs] + sorted(designs - set(presets))
+
+
 def designs_text(designs: frozenset[str]) -> str:
     """The designs a rule holds in, in preset order (``v6, v7``)."""
-    order = list(model.designs())
-    known = [d for d in order if d in designs]
-    return ", ".join(known + sorted(designs - set(order)))
+    return ", ".join(ordered_designs(designs, list(model.designs())))
 
 
 @facts.kind("rule")
