@@ -129,9 +129,7 @@ def signature(entry: CName, env: BuildEnvironment, *, nested: bool = False) -> s
 
     :param nested: a member declared inside its struct (unqualified name).
     """
-    if entry.kind == "macro":
-        return entry.name
-    if entry.kind == "struct":
+    if entry.kind in ("macro", "struct"):
         return entry.name
     sig = entry.declaration.strip().removeprefix("typedef").strip()
     sig = _DEFAULT_ARG.sub("", sig)
