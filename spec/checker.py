@@ -322,20 +322,28 @@ _FREE: dict[int, Op] = {}
 _ONLINE: dict[int, Op] = {}
 
 
+def _free_op(mfn: int) -> Op:
+    """The call that frees the buddy at *mfn*: one :class:`Op` per frame, so that the
+    explorer's cache of bound calls (by identity) serves every state."""
+    op = _FREE.get(mfn)
+    if op is None:
+        op = _FREE[mfn] = Op("free_domheap_pages", (mfn,), kind="free")
+    return op
+
+
+def _online_op(mfn: int) -> Op:
+    """The call that onlines the frame *mfn* (one :class:`Op` per frame)."""
+    op = _ONLINE.get(mfn)
+    if op is None:
+        op = _ONLINE[mfn] = Op("online_page", (mfn,), kind="online")
+    return op
+
+
 def state_ops(host: HostState) -> list[Op]:
     """The calls that depend on the state: free each allocated buddy, online each
     offlined or pending frame."""
-    ops = []
-    for mfn in sorted(host.allocated):
-        op = _FREE.get(mfn)
-        if op is None:
-            op = _FREE[mfn] = Op("free_domheap_pages", (mfn,), kind="free")
-        ops.append(op)
-    for mfn in sorted(host.offlined | host.offlining):
-        op = _ONLINE.get(mfn)
-        if op is None:
-            op = _ONLINE[mfn] = Op("online_page", (mfn,), kind="online")
-        ops.append(op)
+    ops = [_free_op(mfn) for mfn in sorted(host.allocated)]
+    ops += [_online_op(mfn) for mfn in sorted(host.offlined | host.offlining)]
     return ops
 
 
@@ -814,16 +822,8 @@ class Checker(Explorer):
             return None
         if ident >= 0:
             return self._static[ident]
-        table, kind, method = (
-            (_FREE, "free", "free_domheap_pages")
-            if ident % 2
-            else (_ONLINE, "online", "online_page")
-        )
         mfn = (-1 - ident) // 2
-        op = table.get(mfn)
-        if op is None:
-            op = table[mfn] = Op(method, (mfn,), kind=kind)
-        return op
+        return _free_op(mfn) if ident % 2 else _online_op(mfn)
 
     def expand(self, frontier: list[int], level: int) -> list[int]:
         """Expand *frontier*: in forked workers, one slice each, when there are several
