@@ -45,9 +45,13 @@ def probe(dot: str, output_format: str = "svg") -> str | None:
     return None
 
 
+def _key(dot: str, output_format: str) -> str:
+    return f"{dot}\0{output_format}"
+
+
 def usable(dot: str, output_format: str = "svg") -> bool:
     """Whether *dot* renders *output_format* (probed once per value and process)."""
-    key = f"{dot}\0{output_format}"
+    key = _key(dot, output_format)
     if key not in _usable:
         _usable[key] = probe(dot, output_format) is None
     return _usable[key]
@@ -60,7 +64,7 @@ def check(app: Sphinx) -> None:
     dot = str(app.config.graphviz_dot)
     output_format = str(app.config.graphviz_output_format)
     problem = probe(dot, output_format)
-    _usable[f"{dot}\0{output_format}"] = problem is None
+    _usable[_key(dot, output_format)] = problem is None
     if problem is not None:
         logger.warning(
             "the claims diagrams cannot be drawn: %s. Install Graphviz (dot) or the "
