@@ -1201,7 +1201,7 @@ def script(config: CheckConfig, finding: Finding) -> str:
             break
         lines += _doctest(op.source(), result)
         if last and step_property:
-            lines += _after_last(host, finding, op, result)
+            lines += _after_last(host, finding)
     if not step_property:
         lines += _doctest(
             "[label for label, _ in host.violations()]",
@@ -1244,7 +1244,7 @@ def _before_last(host: Host, finding: Finding, op: Op) -> list[str]:
     return []
 
 
-def _after_last(host: Host, finding: Finding, op: Op, result: object) -> list[str]:
+def _after_last(host: Host, finding: Finding) -> list[str]:
     prop = finding.property
     if prop in ("prop-atomic", "prop-get-read-only"):
         return _doctest("host.snapshot() == before", False) + _doctest(
