@@ -1,8 +1,9 @@
 """Model state: the host-wide counters under ``heap_lock`` and ``struct domain``.
 
 Field names are Xen's (claims-model.md section 2). The state changes only through the
-operations of :mod:`spec.claims`, :mod:`spec.alloc` and :mod:`spec.offline`, called by
-the hypercall handlers of :mod:`spec.hypercalls`; read it freely, do not assign to it.
+calls of :class:`spec.host.Host`: the hypercall handlers of :mod:`spec.hypercalls` and
+the operations of :mod:`spec.claims`, :mod:`spec.alloc` and :mod:`spec.offline`; read
+it freely, do not assign to it.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ class Domain:
     :param domid: the domain id.
     :param max_pages: the limit on :func:`domain_tot_pages` (``XEN_DOMCTL_max_mem``).
     :param node_affinity: the nodes the allocator prefers for this domain.
-    :param nr_nodes: the size of the per-node claims array (``MAX_NUMNODES``).
+    :param nr_nodes: the size of the per-node claims array: one entry per node id of the
+        host (Xen's array has ``MAX_NUMNODES`` entries; the others would stay 0).
     """
 
     __slots__ = (
