@@ -9,6 +9,8 @@ Usage for page authors: ``/work/notes/extension-usage.md`` (also in the docs).
 * Diagrams (:mod:`.diagrams`): ``claims:state-diagram``, ``claims:accounting-diagram``.
 * Tables (:mod:`.tables`): ``claims:rename-table``, ``claims:design-diff``.
 * C declarations (:mod:`.capi`): ``claims:c-api``.
+* Scenarios (:mod:`.scenario`): ``claims:scenario`` runs a script of model calls and
+  draws the memory after each step (:mod:`.memory_svg`).
 * Outputs (:mod:`.export`): ``claims.json`` and the ``rule/<id>.html`` permalinks.
 * Incremental builds (:mod:`.facts`): each page records the model facts it rendered with
   a digest; after a model edit exactly the pages whose facts changed are re-read.
