@@ -179,11 +179,21 @@ LEGACY_INSTALL = rule(
 )
 RELEASE_NODE_FIRST = rule(
     "release-node-first",
-    "Releasing a domain's claims for a new installation releases its node claims first, "
-    "in ascending node order, then its host-wide claim.",
+    "Releasing all of a domain's claims (to install a claim set, for a legacy claim of 0 "
+    "pages, or when it is destroyed) releases its node claims first, in ascending node "
+    "order, then its host-wide claim.",
     effect="the domain holds no claim",
     function=_SET,
-    source=_SET_SRC + " Phase 3",
+    source=_SET_SRC + " Phase 3; [V6] domain_set_outstanding_pages",
+)
+RELEASE_HOST_FIRST = rule(
+    "release-host-first",
+    "v6: installing a claim set releases the domain's old host-wide claim first, then its "
+    "node claims in ascending node order.",
+    effect="the domain holds no claim",
+    function="domain_install_claim_set",
+    source="[V6] domain_install_claim_set Phase 3",
+    designs=frozenset({"v6"}),
 )
 GET_HOST_FIRST = rule(
     "get-host-first",
@@ -268,7 +278,8 @@ def domain_recall_node_claims(h: HostState, d: Domain, recall: int) -> int:
 
 
 def release_all_claims(h: HostState, d: Domain) -> None:
-    """Phase 3 of :func:`domain_set_claim_entries`: drop every claim of *d*."""
+    """Drop every claim of *d*, node claims first (phase 3 of
+    :func:`domain_set_claim_entries` in v7; a legacy release in every design)."""
     h.fire(RELEASE_NODE_FIRST)
     domain_recall_node_claims(h, d, d.node_claims)
     domain_release_host_claims(h, d, d.outstanding_pages)
@@ -347,7 +358,12 @@ def domain_set_claim_entries(h: HostState, d: Domain, claim_set: Sequence[ClaimE
         return h.fire(SET_HOST_NOMEM)
 
     # Phase 3: release the old claims. Phase 4: totals. Phase 5: per node.
-    release_all_claims(h, d)
+    if design.set_release_order == "host-first":
+        h.fire(RELEASE_HOST_FIRST)
+        domain_release_host_claims(h, d, d.outstanding_pages)
+        domain_recall_node_claims(h, d, d.node_claims)
+    else:
+        release_all_claims(h, d)
     h.touch_domain(d)
     d.node_claims = node_requests
     d.outstanding_pages = host_requests + node_requests

@@ -20,6 +20,7 @@ HostCheck = Literal["upstream", "shortfall"]
 ModeField = Literal["mode", "pad", "absent"]
 LegacySelector = Literal["any-entry", "single-entry"]
 KillRelease = Literal["claim-set", "legacy"]
+SetReleaseOrder = Literal["nodes-first", "host-first"]
 
 
 def _option(doc: str, source: str) -> Any:
@@ -72,7 +73,7 @@ class Design:
         "Whether offlining a free page recalls claims (node claims of that node first, "
         "then host-wide claims, domains in ascending domid) so that claims never exceed "
         "free memory (Q13). Without it the unsigned free-minus-claimed difference can "
-        "wrap and later claims always succeed (7.1).",
+        "wrap and later claims always succeed ([OFF]).",
         "[V7] reserve_offlined_page; [OFF]; [UP]",
     )
     kill_release: KillRelease = _option(
@@ -81,6 +82,16 @@ class Design:
         "domain_set_outstanding_pages(d, 0) (upstream; v6 leaves domain.c as it is). "
         "The state after it is the same; the rules that decide it differ.",
         "[V7] domain.c domain_kill; [V6] cover letter diffstat; [UP] domain.c domain_kill",
+    )
+    set_release_order: SetReleaseOrder = _option(
+        "The order in which installing a claim set releases the domain's old claims "
+        "(phase 3): its node claims in ascending node order, then its host-wide claim "
+        "(v7), or the host-wide claim first, then the node claims (v6). The state after "
+        "it is the same; the rule that decides it differs. A legacy release (a claim of "
+        "0 pages, domain_kill) releases node claims first in both; upstream has no claim "
+        "sets.",
+        "[V7] domain_set_claim_entries; [V6] domain_install_claim_set, "
+        "domain_set_outstanding_pages",
     )
     mode_values: tuple[int, int] = field(
         default=(0, 1),
@@ -122,6 +133,7 @@ DESIGNS: Final[dict[str, Design]] = {
         host_check="upstream",
         offline_recall=False,
         kill_release="legacy",
+        set_release_order="nodes-first",
     ),
     "v6": Design(
         name="v6",
@@ -133,6 +145,7 @@ DESIGNS: Final[dict[str, Design]] = {
         host_check="shortfall",
         offline_recall=False,
         kill_release="legacy",
+        set_release_order="host-first",
     ),
     "v7": Design(
         name="v7",
@@ -144,6 +157,7 @@ DESIGNS: Final[dict[str, Design]] = {
         host_check="upstream",
         offline_recall=True,
         kill_release="claim-set",
+        set_release_order="nodes-first",
     ),
 }
 """The presets, oldest first; ``v7`` is the default."""

@@ -25,12 +25,16 @@ def v7_host(**kwargs: object) -> Host:
 # --- success and replacement ---------------------------------------------------------
 
 
-@pytest.mark.parametrize("design", ["v7", "v6"])
-def test_install_sets_every_counter(design: str) -> None:
+@pytest.mark.parametrize(
+    ("design", "release"), [("v7", "release-node-first"), ("v6", "release-host-first")]
+)
+def test_install_sets_every_counter(design: str, release: str) -> None:
+    """Phase 3 releases the old claims node claims first in v7, the global claim first in
+    v6 (v6-v7-code.md 3b); the state after it is the same."""
     host = Host(nodes=[8, 8, 8], design=design)
     d = host.create_domain()
     assert host.claim_memory(d, [E(3, 0), E(2, HOST), E(4, 2)]) == 0
-    assert host.last_rules == ("release-node-first", "set-install")
+    assert host.last_rules == (release, "set-install")
     assert d.claims == [3, 0, 4] and d.node_claims == 7 and d.outstanding_pages == 9
     assert host.claimed_pages == [3, 0, 4] and host.outstanding_claims == 9
     assert host.physinfo() == (24, 9)
@@ -112,7 +116,18 @@ def test_v6_all_zero_set_goes_through_the_install_path() -> None:
     d = host.create_domain()
     assert host.claim_memory(d, [E(3, 0), E(1, HOST)]) == 0
     assert host.claim_memory(d, [E(0, HOST)]) == 0
-    assert host.last_rules == ("release-node-first", "set-install")
+    assert host.last_rules == ("release-host-first", "set-install")
+    assert d.outstanding_pages == 0 and host.claimed_pages == [0, 0]
+
+
+def test_v6_legacy_release_takes_node_claims_first() -> None:
+    """v6 domain_set_outstanding_pages(d, 0): cancel_all_node_claims, then the global
+    claim (v6-v7-code.md 3c), unlike its claim-set installation."""
+    host = Host(nodes=[8, 8], design="v6")
+    d = host.create_domain()
+    assert host.claim_memory(d, [E(3, 0), E(1, HOST)]) == 0
+    assert host.claim_pages(d, 0) == 0
+    assert host.last_rules == ("release-node-first", "legacy-release")
     assert d.outstanding_pages == 0 and host.claimed_pages == [0, 0]
 
 

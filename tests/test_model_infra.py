@@ -41,6 +41,7 @@ def test_presets_set_each_option_as_section_8_says() -> None:
         "host_check": ("upstream", "shortfall", "upstream"),  # Q1
         "offline_recall": (False, False, True),  # Q13
         "kill_release": ("legacy", "legacy", "claim-set"),  # v6-v7-code.md 4
+        "set_release_order": ("nodes-first", "host-first", "nodes-first"),  # v6-v7-code.md 3b
         "mode_values": ((0, 1), (0, 1), (0, 1)),  # Q2: the v7 code's values
     }
     assert list(DESIGNS) == ["upstream", "v6", "v7"]
