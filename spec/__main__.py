@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import argparse
-import difflib
 import sys
 import textwrap
 from collections.abc import Sequence
@@ -22,7 +21,7 @@ from typing import TextIO
 from . import hypercalls as hypercalls  # declares every rule
 from .designs import DESIGNS
 from .invariants import INVARIANTS, Invariant
-from .rules import CITE_BASE_URL, RULES, Rule
+from .rules import CITE_BASE_URL, RULES, Rule, did_you_mean
 
 _ORDER = list(DESIGNS)  # oldest first
 
@@ -34,11 +33,6 @@ def _designs(names: frozenset[str]) -> str:
 def permalink(id: str, base_url: str = CITE_BASE_URL) -> str:
     """The permanent link of a rule or invariant: ``<base_url>/rule/<id>.html``."""
     return f"{base_url.rstrip('/')}/rule/{id}.html"
-
-
-def closest(id: str, n: int = 3) -> list[str]:
-    """Up to *n* declared rule or invariant IDs that look like *id*."""
-    return difflib.get_close_matches(id, [*RULES, *INVARIANTS], n=n, cutoff=0.4)
 
 
 def _wrap(text: str, indent: str = "  ") -> list[str]:
@@ -98,8 +92,7 @@ def cite(argv: Sequence[str], out: TextIO, err: TextIO) -> int:
     if inv is not None:
         print("\n".join(cite_invariant(inv, args.base_url)), file=out)
         return 0
-    suggestions = closest(args.id)
-    hint = f"; did you mean {', '.join(suggestions)}?" if suggestions else ""
+    hint = did_you_mean(args.id, [*RULES, *INVARIANTS])
     print(f"python -m spec cite: unknown rule or invariant ID {args.id!r}{hint}", file=err)
     print("(python -m spec rules lists them all)", file=err)
     return 2

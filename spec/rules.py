@@ -13,9 +13,10 @@ rule keeps its ID and its statement says what changed.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
@@ -128,8 +129,13 @@ def observe() -> Iterator[Counter[str]]:
             outer.update(counter)
 
 
-def closest(id: str, n: int = 3) -> list[str]:
-    """Return up to *n* declared IDs that look like *id* (for "did you mean")."""
-    import difflib
+def closest(id: str, known: Iterable[str] | None = None, n: int = 3) -> list[str]:
+    """Return up to *n* IDs of *known* (default: every declared rule) that look like *id*."""
+    return difflib.get_close_matches(id, list(RULES if known is None else known), n=n, cutoff=0.6)
 
-    return difflib.get_close_matches(id, list(RULES), n=n, cutoff=0.4)
+
+def did_you_mean(id: str, known: Iterable[str] | None = None) -> str:
+    """``"; did you mean a, b?"`` with the IDs of *known* closest to *id*, or ``""``: the
+    end of a message about an ID nothing declares (the CLI's and the extension's)."""
+    found = closest(id, known)
+    return f"; did you mean {', '.join(found)}?" if found else ""

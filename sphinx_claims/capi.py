@@ -217,7 +217,8 @@ class CApi(ModelDirective):
         for name in names:
             entry = registry.get(name)
             if entry is None:
-                self.warn(f"the model registers no C name {name!r}")
+                hint = model.did_you_mean(name, registry)
+                self.warn(f"the model registers no C name {name!r}{hint}")
             elif entry.kind in kinds:
                 chosen.append(entry)
         selected = {entry.name for entry in chosen}

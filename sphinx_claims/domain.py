@@ -278,8 +278,10 @@ def coverage_problems(
         for role, target, line in sorted(domain.citations[docname], key=lambda c: c[2]):
             kind = ROLE_KIND[role]
             if target not in declared[kind]:
+                hint = model.did_you_mean(target, declared[kind])
                 yield (
-                    f":claims:{role}:`{target}` cites {article[kind]} the model does not declare",
+                    f":claims:{role}:`{target}` cites {article[kind]} the model does not "
+                    f"declare{hint}",
                     (docname, line),
                 )
 

@@ -68,8 +68,8 @@ class InvariantDirective(ModelObject):
     kind = "invariant"
     noun = "invariant"
 
-    def lookup(self, name: str) -> Invariant | None:
-        return model.invariants().get(name)
+    def declared(self) -> dict[str, Invariant]:
+        return model.invariants()
 
     def annotate(self, found: Invariant, signode: addnodes.desc_signature) -> None:
         signode += addnodes.desc_annotation(f" — {found.title}", f" — {found.title}")
@@ -114,7 +114,8 @@ class InvariantsDirective(ModelDirective):
         for label in labels:
             found = declared.get(label)
             if found is None:
-                self.warn(f"the model declares no invariant {label!r}")
+                hint = model.did_you_mean(label, declared)
+                self.warn(f"the model declares no invariant {label!r}{hint}")
                 continue
             if scope is None or found.scope == scope:
                 result.extend(run_object(self, InvariantDirective, label))

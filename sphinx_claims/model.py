@@ -29,7 +29,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Final, cast
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterable
 
     from spec.designs import Design
     from spec.invariants import Invariant
@@ -173,6 +173,12 @@ def rules() -> dict[str, Rule]:
 def invariants() -> dict[str, Invariant]:
     """``spec.invariants.INVARIANTS``: every invariant by label."""
     return cast("dict[str, Invariant]", module("invariants").INVARIANTS)
+
+
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """``spec.rules.did_you_mean``: ``"; did you mean a, b?"`` for an undeclared *name*."""
+    function = cast("Callable[[str, Iterable[str]], str]", module("rules").did_you_mean)
+    return function(name, known)
 
 
 def c_names() -> dict[str, CName]:

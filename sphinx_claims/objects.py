@@ -55,7 +55,8 @@ class ModelObject(ObjectDescription[str]):
     final_argument_whitespace = False
     option_spec: ClassVar[dict[str, Any]] = {}
 
-    def lookup(self, name: str) -> object | None:
+    def declared(self) -> dict[str, Any]:
+        """What the model declares of this kind, by name."""
         raise NotImplementedError
 
     def describe(self, found: Any) -> list[nodes.Node]:
@@ -71,13 +72,15 @@ class ModelObject(ObjectDescription[str]):
         try:
             model.load()
             facts.note(self.env, key)
-            found = self.lookup(name)
+            declared = self.declared()
         except Exception as exc:  # a broken model must not stop the build (autobuild)
             facts.note_failed(self.env, key)  # a fixed model re-reads this page
             warn_at(self, model_failure(exc), MODEL)
             return []
+        found = declared.get(name)
         if found is None:
-            warn_at(self, f"the model declares no {self.noun} {name!r}")
+            hint = model.did_you_mean(name, declared)
+            warn_at(self, f"the model declares no {self.noun} {name!r}{hint}")
             return []
         self.found = found
         return super().run()

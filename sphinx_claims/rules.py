@@ -63,8 +63,8 @@ class RuleDirective(ModelObject):
     kind = "rule"
     noun = "rule"
 
-    def lookup(self, name: str) -> Rule | None:
-        return model.rules().get(name)
+    def declared(self) -> dict[str, Rule]:
+        return model.rules()
 
     def annotate(self, found: Rule, signode: addnodes.desc_signature) -> None:
         outcome = model.errno_name(found.errno) if found.errno else "effect"

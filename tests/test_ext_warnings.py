@@ -69,6 +69,19 @@ BAD_INPUT = [
     ("index.rst", ":series: v97", "WARNING", "claims:rename-table: unknown series 'v97'"),
     ("index.rst", "NO_SUCH_NAME", "WARNING", "the model registers no C name 'NO_SUCH_NAME'"),
     ("index.rst", ":kind: class", "WARNING", "claims:c-api: unknown kind 'class'"),
+    # an ID with a typo: the message names the declared IDs it is closest to
+    (
+        "index.rst",
+        "set-duplicat-node",
+        "WARNING",
+        "the model declares no rule 'set-duplicat-node'; did you mean set-duplicate-node",
+    ),
+    (
+        "index.rst",
+        "domain_set_claim_entrys",
+        "WARNING",
+        "no C name 'domain_set_claim_entrys'; did you mean domain_set_claim_entries",
+    ),
     ("myst.md", ":design: v96", "WARNING", "claims:state-diagram: unknown design 'v96'"),
     ("myst.md", "no-such-myst-rule", "WARNING", "the model declares no rule 'no-such-myst-rule'"),
 ]
@@ -117,8 +130,10 @@ def test_coverage_warns_of_duplicates_and_unknown_citations(
     assert text.count(duplicate) == 2
     assert f"{second}:4: WARNING: {duplicate}" in text
     assert f"{second}:6: WARNING: {duplicate}" in text
-    assert ":claims:rule:`not-a-rule` cites a rule the model does not declare" in text
-    assert ":claims:inv:`inv-nope` cites an invariant the model does not declare" in text
+    assert ":claims:rule:`not-a-rule` cites a rule the model does not declare [" in text
+    # a near miss names the declared IDs it is closest to; nothing close, no guess
+    nope = ":claims:inv:`inv-nope` cites an invariant the model does not declare"
+    assert f"{nope}; did you mean inv-node, " in text
     # an ID the model declares but no page renders: the reference cannot resolve
     assert "claims:rule reference target not found: set-unknown-node" in text
     # without claims_require_complete, what is rendered nowhere is not reported
