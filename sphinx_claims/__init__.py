@@ -1,7 +1,7 @@
 """Sphinx extension that renders the claims design from the reference model :mod:`spec`.
 
 Add ``"sphinx_claims"`` to ``extensions``; it loads ``sphinx.ext.graphviz`` itself.
-Usage for page authors: ``/work/notes/extension-usage.md`` (also in the docs).
+Usage for page authors: ``docs/extension.rst`` ("Writing pages with sphinx_claims").
 
 * The ``claims`` domain (:mod:`.domain`): ``claims:rule``, ``claims:rules``,
   ``claims:invariant``, ``claims:invariants`` (:mod:`.rules`, :mod:`.invariants`), the
