@@ -54,7 +54,7 @@ from docutils.parsers.rst import directives
 from sphinx import addnodes
 
 from . import facts, memory_svg, model
-from .util import WARNING_TYPE, ModelDirective, joined, literal, logger, split_list
+from .util import SCENARIO, WARNING_TYPE, ModelDirective, joined, literal, logger, split_list
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -62,9 +62,6 @@ if TYPE_CHECKING:
     from sphinx.util.typing import ExtensionMetadata
 
     from spec.host import Host
-
-SCENARIO: Final = "scenario"
-"""The warning subtype of a script that stops (``suppress_warnings = ["claims.scenario"]``)."""
 
 DRAW_MODES: Final = ("each", "changed", "last")
 COLUMN_WIDTH: Final = 360
@@ -435,7 +432,9 @@ class ScenarioDirective(ModelDirective):
                     stop.lineno,
                 )
             elif stop is None and expected:
-                self.warn(f"the script was expected to stop under {name} but ran to the end")
+                self.warn(
+                    f"the script was expected to stop under {name} but ran to the end", SCENARIO
+                )
         return [self.figure(runs)]
 
     def figure(self, runs: list[Run]) -> nodes.container:

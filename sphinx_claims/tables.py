@@ -33,6 +33,7 @@ class RenameTable(ModelDirective):
     option_spec: ClassVar[dict[str, Any]] = {
         "series": directives.unchanged_required,
         "caption": directives.unchanged,
+        "name": directives.unchanged,
     }
 
     def fact_key(self) -> str:
@@ -92,6 +93,7 @@ class DesignDiff(ModelDirective):
         "options": directives.unchanged_required,
         "differences": directives.flag,
         "caption": directives.unchanged,
+        "name": directives.unchanged,
     }
 
     def fact_key(self) -> str:

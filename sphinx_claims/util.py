@@ -19,13 +19,15 @@ logger = logging.getLogger("sphinx_claims")
 
 WARNING_TYPE: Final = "claims"
 """Every warning of the extension has this type and one of the subtypes below, so
-``suppress_warnings = ["claims.coverage"]`` silences one kind."""
+``suppress_warnings = ["claims.coverage"]`` silences one kind (docs/extension.rst says
+what each covers)."""
 
 INPUT: Final = "input"
 COVERAGE: Final = "coverage"
 GRAPHVIZ: Final = "graphviz"
 C_API: Final = "c-api"
 MODEL: Final = "model"
+SCENARIO: Final = "scenario"
 
 Cell = str | nodes.Node | Sequence[nodes.Node]
 
