@@ -144,6 +144,11 @@ DOMID_INVALID: Final = 0x7FF4
 _TARGET_NAMES: Final = {HOST: "HOST", LEGACY: "LEGACY"}
 
 
+def target_name(target: int) -> str:
+    """A claim entry's target as Python source: ``HOST``, ``LEGACY`` or the node number."""
+    return _TARGET_NAMES.get(target, str(target))
+
+
 @dataclass(frozen=True, slots=True)
 class ClaimEntry:
     """One record of a claim set: ``struct xen_memory_claim`` of [V7] public/domctl.h.
@@ -170,9 +175,8 @@ class ClaimEntry:
         c_uint(self.cmd, "cmd")
 
     def __repr__(self) -> str:
-        target = _TARGET_NAMES.get(self.target, str(self.target))
         cmd = f", cmd={self.cmd}" if self.cmd else ""
-        return f"ClaimEntry(pages={self.pages}, target={target}{cmd})"
+        return f"ClaimEntry(pages={self.pages}, target={target_name(self.target)}{cmd})"
 
 
 @dataclass(frozen=True, slots=True)

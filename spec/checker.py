@@ -53,7 +53,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from .abi import HOST, LEGACY, MAX_NUMNODES_DEFAULT, UINT_MAX, ULONG_MAX, ClaimEntry, Page
+from .abi import (
+    HOST,
+    LEGACY,
+    MAX_NUMNODES_DEFAULT,
+    UINT_MAX,
+    ULONG_MAX,
+    ClaimEntry,
+    Page,
+    target_name,
+)
 from .designs import DESIGNS, Design, get_design
 from .host import Host
 from .invariants import INVARIANTS, View
@@ -133,9 +142,8 @@ def _source(value: object) -> str:
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(_source(v) for v in value) + "]"
     if isinstance(value, ClaimEntry):
-        target = {HOST: "HOST", LEGACY: "LEGACY"}.get(value.target, str(value.target))
         cmd = f", cmd={value.cmd}" if value.cmd else ""
-        return f"ClaimEntry({value.pages}, {target}{cmd})"
+        return f"ClaimEntry({value.pages}, {target_name(value.target)}{cmd})"
     return repr(value)
 
 
