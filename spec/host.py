@@ -56,8 +56,9 @@ def public(method: Callable[Concatenate[Host, P], R]) -> Callable[Concatenate[Ho
             return method(self, *args, **kwargs)
         finally:
             self.last_rules = tuple(self._fired)
-            if self.check_invariants:
-                found = violations(self, scoped=self.check_invariants != "full")
+            check = self._check_invariants
+            if check:
+                found = violations(self, scoped=check != "full")
                 if found:
                     raise InvariantViolation(method.__name__, found)
 
@@ -104,9 +105,21 @@ class Host(HostState):
                 (c_uint(m, "free", UINT64_MAX), c_uint(o, "free", max_order)) for m, o in free
             ]
         super().__init__(sizes, get_design(design), max_numnodes, max_order, cpu_node, buddies)
-        if check_invariants != "full":
-            _flag(check_invariants, "check_invariants")
         self.check_invariants = check_invariants
+
+    @property
+    def check_invariants(self) -> bool | Literal["full"]:
+        """Which invariants each public call checks (see the class's parameter)."""
+        return self._check_invariants
+
+    @check_invariants.setter
+    def check_invariants(self, value: bool | Literal["full"]) -> None:
+        if value != "full":
+            _flag(value, "check_invariants")
+        self._check_invariants = value
+        # only the scoped checks read what a call touched; nothing else pays for noting it
+        self.track_touches = value is True
+        self.before_domains, self.before_nodes = {}, {}
 
     def __repr__(self) -> str:
         return (

@@ -41,6 +41,11 @@ class View:
     @classmethod
     def touched(cls, h: HostState) -> View:
         """The domains and nodes the last call touched."""
+        if not h.track_touches:
+            raise ValueError(
+                "scoped checks need a host that notes what each call touches "
+                "(Host(check_invariants=True))"
+            )
         return cls(h, [h.domains[i] for i in h.before_domains], sorted(h.before_nodes), True)
 
 

@@ -147,23 +147,29 @@ class HostState:
         self.offlined: set[int] = set()  # frames taken out of the heap
         self._fired: list[str] = []
         self.last_rules: tuple[str, ...] = ()
-        self.begin_call()
-
-    def begin_call(self) -> None:
-        """Start one atomic step: forget what the previous step touched."""
-        self._fired = []
+        # What each call touched, for the scoped invariant checks; a host that runs no
+        # scoped checks turns it off (Host with check_invariants other than True).
+        self.track_touches = True
         self.before_host = (self.outstanding_claims, self.total_avail_pages)
         self.before_domains: dict[int, tuple[int, tuple[int, ...]]] = {}
         self.before_nodes: dict[int, tuple[int, int]] = {}
 
+    def begin_call(self) -> None:
+        """Start one atomic step: forget what the previous step touched."""
+        self._fired = []
+        if self.track_touches:
+            self.before_host = (self.outstanding_claims, self.total_avail_pages)
+            self.before_domains = {}
+            self.before_nodes = {}
+
     def touch_domain(self, d: Domain) -> None:
         """Note that this step changes *d*'s counters (keeps their value before it)."""
-        if d.domid not in self.before_domains:
+        if self.track_touches and d.domid not in self.before_domains:
             self.before_domains[d.domid] = (d.outstanding_pages, tuple(d.claims))
 
     def touch_node(self, node: int) -> None:
         """Note that this step changes *node*'s counters (keeps their value before it)."""
-        if node not in self.before_nodes:
+        if self.track_touches and node not in self.before_nodes:
             self.before_nodes[node] = (self.claimed_pages[node], self.node_avail_pages[node])
 
     def _boot_free(self, buddies: list[tuple[int, int]]) -> None:

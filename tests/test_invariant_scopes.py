@@ -94,3 +94,21 @@ def test_both_modes_catch_a_node_counter_left_behind(
     with pytest.raises(InvariantViolation) as caught:
         host.free_domheap_pages(page)
     assert {label for label, _ in caught.value.found} == {"inv-avail"}
+
+
+def test_only_a_host_with_scoped_checks_notes_what_calls_touch() -> None:
+    host = Host(nodes=[8, 8], check_invariants=False)
+    d = host.create_domain()
+    assert host.claim_memory(d, [ClaimEntry(2, 1)]) == 0
+    assert host.before_domains == {} and host.before_nodes == {}  # nothing paid for it
+    with pytest.raises(ValueError, match="check_invariants=True"):
+        violations(host, scoped=True)  # would check nothing, silently
+    host.check_invariants = True  # from the next call on, scoped checks work
+    assert host.claim_memory(d, [ClaimEntry(3, 0)]) == 0
+    assert set(host.before_domains) == {d.domid} and set(host.before_nodes) == {0, 1}
+    assert violations(host, scoped=True) == []
+    host.check_invariants = "full"
+    assert host.claim_pages(d, 0) == 0
+    assert host.before_domains == {} and host.before_nodes == {}
+    with pytest.raises(TypeError, match="check_invariants must be a bool"):
+        host.check_invariants = 1  # type: ignore[assignment]
