@@ -1,4 +1,4 @@
-"""Command line: ``python -m spec check | rules | cite``.
+"""Command line: ``python -m spec check | rules | cite | replay``.
 
 * ``python -m spec check --design v7 --nodes 2 --pages 4 --domains 2 --depth 6``: the
   bounded model checker of :mod:`spec.checker` (exit 1 on a violation).
@@ -8,6 +8,9 @@
   rule or invariant for a review mail, with its permanent link
   ``<base-url>/rule/<ID>.html`` (default base :data:`spec.rules.CITE_BASE_URL`). An
   unknown ID exits 2 and suggests the closest IDs.
+* ``python -m spec replay FILE [--design D ...]``: replay a script of model calls under
+  each design (default v6 and v7) and show the steps side by side, marking those whose
+  result or rules differ (:mod:`spec.replay`).
 """
 
 from __future__ import annotations
@@ -117,11 +120,12 @@ def rules(argv: Sequence[str], out: TextIO) -> int:
     return 0
 
 
-USAGE = """usage: python -m spec {check,rules,cite} ...
+USAGE = """usage: python -m spec {check,rules,cite,replay} ...
 
   check   bounded model checking of the design (python -m spec check --help)
   rules   list every rule ID with its outcome and designs, then the invariants
   cite    print a citation of one rule or invariant, with its permanent link
+  replay  replay a script of model calls under several designs, side by side
 """
 
 
@@ -141,6 +145,10 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         return rules(rest, out)
     if command == "cite":
         return cite(rest, out, sys.stderr)
+    if command == "replay":
+        from .replay import main as replay
+
+        return replay(rest, out, sys.stderr)
     print(f"python -m spec: unknown command {command!r}\n\n{USAGE}", file=sys.stderr)
     return 2
 

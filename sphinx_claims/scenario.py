@@ -9,9 +9,10 @@ The body is Python, the same calls as the site's examples::
        d1 = host.create_domain()
        host.claim_memory(d1, [ClaimEntry(4, 0)])
 
-At build time the script runs on the current model (:func:`sphinx_claims.model.load`),
-one top-level statement per step, in a namespace holding the public names of
-:mod:`spec`. After each step the directive draws every host of the script with
+At build time the script runs on the current model (:func:`sphinx_claims.model.load`)
+with :func:`spec.replay.replay`, one top-level statement per step, in a namespace holding
+the public names of :mod:`spec` (``python -m spec replay`` runs the same scripts from a
+shell). After each step the directive draws every host of the script with
 :mod:`sphinx_claims.memory_svg` and captions the picture with the statement, the value
 it gave (``0``, ``-ENOMEM``, ``Page(...)``) and the rules the model fired. ``import``
 statements run but are not shown.
@@ -41,11 +42,10 @@ in the caption.
 
 from __future__ import annotations
 
-import ast
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Final, cast
 
@@ -61,7 +61,7 @@ if TYPE_CHECKING:
     from sphinx.config import Config
     from sphinx.util.typing import ExtensionMetadata
 
-    from spec.host import Host
+    from spec.replay import Run, Step
 
 DRAW_MODES: Final = ("each", "changed", "last")
 COLUMN_WIDTH: Final = 360
@@ -75,165 +75,11 @@ RENDERER_FILES: Final = (Path(__file__), Path(memory_svg.__file__))
 # --- running a script ---------------------------------------------------------------------
 
 
-@dataclass
-class Picture:
-    """The memory of one host after a step."""
-
-    name: str
-    layout: memory_svg.Layout
-
-
-@dataclass
-class Step:
-    """One top-level statement of a script and what running it gave.
-
-    :param lineno: its first line, counted from 1 in the directive's body.
-    :param source: its text.
-    :param shown: whether the page shows it (``import`` statements are not shown).
-    :param value: the ``repr`` of the value it gave (None: a statement without one).
-    :param rules: the rule IDs the model fired while it ran, in order.
-    :param error: ``"ValueError: ..."`` when it raised or broke a hard invariant.
-    :param soft: the soft invariants that did not hold after it, as ``label: message``.
-    :param pictures: the hosts after it.
-    :param changed: whether it changed any host.
-    """
-
-    lineno: int
-    source: str
-    shown: bool = True
-    value: str | None = None
-    rules: tuple[str, ...] = ()
-    error: str | None = None
-    soft: list[str] = field(default_factory=list)
-    pictures: list[Picture] = field(default_factory=list)
-    changed: bool = False
-    ran: bool = False
-    same_as: str | None = None
-    """What a side-by-side comparison looks at (a host compares equal to any host)."""
-
-
-@dataclass
-class Run:
-    """The steps of one run of a script under one design (None: the default design)."""
-
-    design: str | None
-    steps: list[Step]
-
-    @property
-    def stopped(self) -> Step | None:
-        """The step that stopped the run, if one did."""
-        return next((s for s in self.steps if s.error is not None), None)
-
-
-def parse(code: str) -> list[Step]:
-    """Split *code* into its top-level statements (raises :class:`SyntaxError`)."""
-    tree = ast.parse(code, mode="exec")
-    steps = []
-    for stmt in tree.body:
-        source = ast.get_source_segment(code, stmt) or ""
-        shown = not isinstance(stmt, (ast.Import, ast.ImportFrom))
-        steps.append(Step(stmt.lineno, source, shown))
-    return steps
-
-
-def show(value: object) -> str:
-    """How a step's caption shows the value the step gave."""
-    spec = model.load()
-    if isinstance(value, spec.Domain):
-        return f"domain {value.domid}"
-    if isinstance(value, spec.Host):
-        return f"host ({value.design.name})"
-    return repr(value)
-
-
-def _host_class(design: str | None) -> type[Host]:
-    """``spec.Host`` whose design defaults to *design*, for the script's namespace."""
-    base = cast("type[Host]", model.load().Host)
-    if design is None:
-        return base
-
-    def init(self: Host, nodes: Any, design_: Any = design, **kwargs: Any) -> None:
-        kwargs.setdefault("design", design_)
-        base.__init__(self, nodes, **kwargs)
-
-    return type("Host", (base,), {"__init__": init, "__module__": base.__module__})
-
-
-def _namespace(host_class: type[Host]) -> dict[str, Any]:
-    spec = model.load()
-    namespace: dict[str, Any] = {name: getattr(spec, name) for name in spec.__all__}
-    namespace["spec"] = spec
-    namespace["Host"] = host_class
-    return namespace
-
-
-def _hosts(namespace: dict[str, Any]) -> list[tuple[str, Host]]:
-    """The hosts the script holds in variables, first assigned first, each once."""
-    base = model.load().Host
-    found: dict[int, tuple[str, Host]] = {}
-    for name, value in namespace.items():
-        if isinstance(value, base) and id(value) not in found:
-            found[id(value)] = (name, value)
-    return list(found.values())
-
-
-def _execute(stmt: ast.stmt, namespace: dict[str, Any], filename: str) -> tuple[bool, object]:
-    """Run one statement; return whether it has a value, and the value."""
-    if isinstance(stmt, ast.Expr):
-        expression = ast.Expression(stmt.value)
-        return True, eval(compile(expression, filename, "eval"), namespace)
-    if isinstance(stmt, ast.Assign):
-        value = eval(compile(ast.Expression(stmt.value), filename, "eval"), namespace)
-        namespace["__scenario_value__"] = value
-        try:
-            bind = ast.Assign(stmt.targets, ast.Name("__scenario_value__", ast.Load()))
-            ast.fix_missing_locations(ast.copy_location(bind, stmt))
-            exec(compile(ast.Module([bind], []), filename, "exec"), namespace)
-        finally:
-            del namespace["__scenario_value__"]
-        return True, value
-    exec(compile(ast.Module([stmt], []), filename, "exec"), namespace)
-    return False, None
-
-
 def run(code: str, design: str | None = None, filename: str = "<scenario>") -> Run:
-    """Run the script *code* under *design*; stop at the first error or broken invariant."""
-    spec = model.load()
-    invariants = model.module("invariants")
-    host_class = _host_class(design)
-    namespace = _namespace(host_class)
-    tree = ast.parse(code, filename, "exec")
-    steps = parse(code)
-    result = Run(design, steps)
-    for stmt, step in zip(tree.body, steps, strict=True):
-        before = {id(h): memory_svg.layout(h) for _, h in _hosts(namespace)}
-        step.ran = True
-        with spec.observe() as fired:
-            try:
-                has_value, value = _execute(stmt, namespace, filename)
-                if has_value:
-                    step.value = show(value)
-                    step.same_as = "host" if isinstance(value, spec.Host) else step.value
-            except Exception as error:  # the script's own error: report it, stop
-                step.error = f"{type(error).__name__}: {error}"
-        step.rules = tuple(fired)
-        for name, value in list(namespace.items()):
-            if value is spec.Host and host_class is not spec.Host:
-                namespace[name] = host_class  # `from spec import Host` keeps the design
-        hosts = _hosts(namespace)
-        for name, host in hosts:
-            if step.error is None:
-                broken = invariants.violations(host)
-                if broken:
-                    labels = "; ".join(f"{label}: {message}" for label, message in broken)
-                    step.error = f"invariant does not hold: {labels}"
-            step.soft += [f"{label}: {message}" for label, message in host.violations(soft=True)]
-            drawn = memory_svg.layout(host)
-            step.pictures.append(Picture(name, drawn))
-            step.changed = step.changed or before.get(id(host)) != drawn
-        if step.error is not None:
-            break
-    return result
+    """Replay the script *code* under *design* with :func:`spec.replay.replay` of the
+    current model, observing each host's memory layout (what the pictures draw)."""
+    replay = cast("Callable[..., Run]", model.module("replay").replay)
+    return replay(code, design, filename, observe_host=memory_svg.layout)
 
 
 def resolve_designs(option: str | None, default: str | None) -> tuple[list[str | None], list[str]]:
@@ -265,12 +111,12 @@ def execute(code: str, option: str | None, default: str | None, filename: str) -
     """Run the script *code* under the designs of the ``:design:`` *option*."""
     if not code.strip():
         return Execution([], [], [])
-    try:
-        parse(code)
-    except SyntaxError as error:
-        return Execution([], [], [], error)
     designs, unknown = resolve_designs(option, default)
-    return Execution(designs, unknown, [run(code, design, filename) for design in designs])
+    try:
+        runs = [run(code, design, filename) for design in designs]
+    except SyntaxError as error:  # nothing ran
+        return Execution([], [], [], error)
+    return Execution(designs, unknown, runs)
 
 
 def execution_facts(execution: Execution) -> object:
@@ -297,7 +143,7 @@ def execution_facts(execution: Execution) -> object:
                     step.soft,
                     step.changed,
                     step.same_as,
-                    [[picture.name, picture.layout] for picture in step.pictures],
+                    [[name, layout] for name, layout in step.hosts],
                 ]
                 for step in r.steps
             ]
@@ -448,9 +294,9 @@ class ScenarioDirective(ModelDirective):
         domids: set[int] = set()
         for r in runs:
             for step in r.steps:
-                for picture in step.pictures:
-                    kinds += [k for k in picture.layout.kinds if k not in kinds]
-                    domids.update(picture.layout.domids)
+                for _, layout in step.hosts:
+                    kinds += [k for k in layout.kinds if k not in kinds]
+                    domids.update(layout.domids)
         if kinds:
             ordered = [k for k in memory_svg.KINDS if k in kinds]
             legend = memory_svg.render_legend(self.uid("legend"), ordered, sorted(domids))
@@ -543,31 +389,31 @@ class ScenarioDirective(ModelDirective):
             or (mode == "changed" and (step.changed or index == 0))
             or (mode == "last" and last)
         )
-        if not step.pictures:
+        if not step.hosts:
             return []
         if not draw:
             text = "memory changed" if step.changed else "memory unchanged"
             return [nodes.paragraph(text, text, classes=["claims-scenario-unchanged"])]
         result: list[nodes.Node] = []
-        named = len(step.pictures) > 1
-        for picture in step.pictures:
+        named = len(step.hosts) > 1
+        for name, layout in step.hosts:
             title = f"Memory after {step.source.splitlines()[0]}"
             if step.value is not None:
                 title += f" → {step.value}"
             if r.design:
                 title += f" ({r.design})"
             if named:
-                result.append(nodes.paragraph(picture.name, picture.name))
-                title += f", host {picture.name}"
-            uid = self.uid(r.design, index, picture.name)
+                result.append(nodes.paragraph(name, name))
+                title += f", host {name}"
+            uid = self.uid(r.design, index, name)
             svg = memory_svg.render_svg(
-                picture.layout,
+                layout,
                 uid,
                 title,
                 stopped=step.error is not None,
                 width=memory_svg.WIDTH if columns == 1 else COLUMN_WIDTH,
             )
-            result.append(_picture_node(svg, memory_svg.describe(picture.layout)))
+            result.append(_picture_node(svg, memory_svg.describe(layout)))
         return result
 
 

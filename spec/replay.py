@@ -1,0 +1,280 @@
+"""Replay a script of model calls under a design, one top-level statement at a time.
+
+A script is Python, the calls of the site's examples, in a namespace that holds the
+public names of :mod:`spec`; a host it creates without ``design=`` takes the design of
+the replay. Each top-level statement is a step: the step records the value it gave, the
+rules the model fired, whether it changed a host, and an observation of every host after
+it (by default :meth:`~spec.state.HostState.snapshot`; the site's scenario pictures
+observe the memory layout). A statement that raises, or after which a hard invariant
+does not hold on a host, stops the replay; a broken soft invariant is only noted.
+``import`` statements run but are not shown.
+
+>>> script = '''
+... host = Host(nodes=[8, 8])
+... d = host.create_domain()
+... host.claim_memory(d, [ClaimEntry(4, 0), ClaimEntry(2, HOST)])
+... host.claim_pages(d, 0)
+... '''
+>>> for step in replay(script, "v6").steps[2:]:
+...     print(step.value, step.rules, step.changed)
+0 ('release-host-first', 'set-install') True
+0 ('release-node-first', 'legacy-release') True
+
+``python -m spec replay FILE --design v6 --design v7`` prints the runs side by side
+(:func:`main`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+from .designs import DESIGNS
+from .host import Host
+from .invariants import violations
+from .rules import observe
+from .state import Domain
+
+Observe = Callable[[Host], Any]
+"""What a replay records of a host after each step."""
+
+
+@dataclass
+class Step:
+    """One top-level statement of a script and what replaying it gave.
+
+    :param lineno: its first line in the script, counted from 1.
+    :param source: its text.
+    :param shown: whether it is shown (``import`` statements are not).
+    :param value: how the value it gave is shown (None: a statement without one).
+    :param rules: the rule IDs the model fired while it ran, each once, in the order
+        they first fired.
+    :param error: ``"ValueError: ..."`` when it raised or broke a hard invariant.
+    :param soft: the soft invariants that did not hold after it, as ``label: message``.
+    :param hosts: ``(variable, observation)`` of every host after it.
+    :param changed: whether the observation of a host differs from before it.
+    :param ran: whether it ran (the steps after one that stopped the replay did not).
+    :param same_as: what a side-by-side comparison looks at: the value, or ``"host"``
+        for a host (any two hosts compare equal).
+    """
+
+    lineno: int
+    source: str
+    shown: bool = True
+    value: str | None = None
+    rules: tuple[str, ...] = ()
+    error: str | None = None
+    soft: list[str] = field(default_factory=list)
+    hosts: list[tuple[str, Any]] = field(default_factory=list)
+    changed: bool = False
+    ran: bool = False
+    same_as: str | None = None
+
+
+@dataclass
+class Run:
+    """The steps of one replay of a script under one design (None: the default)."""
+
+    design: str | None
+    steps: list[Step]
+
+    @property
+    def stopped(self) -> Step | None:
+        """The step that stopped the replay, if one did."""
+        return next((s for s in self.steps if s.error is not None), None)
+
+
+def parse(code: str) -> list[Step]:
+    """Split *code* into its top-level statements (raises :class:`SyntaxError`)."""
+    tree = ast.parse(code, mode="exec")
+    steps = []
+    for stmt in tree.body:
+        source = ast.get_source_segment(code, stmt) or ""
+        shown = not isinstance(stmt, (ast.Import, ast.ImportFrom))
+        steps.append(Step(stmt.lineno, source, shown))
+    return steps
+
+
+def show(value: object) -> str:
+    """How a step shows the value it gave."""
+    if isinstance(value, Domain):
+        return f"domain {value.domid}"
+    if isinstance(value, Host):
+        return f"host ({value.design.name})"
+    return repr(value)
+
+
+def _host_class(design: str | None) -> type[Host]:
+    """:class:`~spec.host.Host` whose design defaults to *design*."""
+    if design is None:
+        return Host
+
+    def init(self: Host, nodes: Any, design_: Any = design, **kwargs: Any) -> None:
+        kwargs.setdefault("design", design_)
+        Host.__init__(self, nodes, **kwargs)
+
+    return type("Host", (Host,), {"__init__": init, "__module__": Host.__module__})
+
+
+def _namespace(host_class: type[Host]) -> dict[str, Any]:
+    package = sys.modules[__package__ or "spec"]  # the spec package this module is part of
+    namespace: dict[str, Any] = {name: getattr(package, name) for name in package.__all__}
+    namespace["spec"] = package
+    namespace["Host"] = host_class
+    return namespace
+
+
+def _hosts(namespace: dict[str, Any]) -> list[tuple[str, Host]]:
+    """The hosts the script holds in variables, first assigned first, each once."""
+    found: dict[int, tuple[str, Host]] = {}
+    for name, value in namespace.items():
+        if isinstance(value, Host) and id(value) not in found:
+            found[id(value)] = (name, value)
+    return list(found.values())
+
+
+def _execute(stmt: ast.stmt, namespace: dict[str, Any], filename: str) -> tuple[bool, object]:
+    """Run one statement; return whether it has a value, and the value."""
+    if isinstance(stmt, ast.Expr):
+        expression = ast.Expression(stmt.value)
+        return True, eval(compile(expression, filename, "eval"), namespace)
+    if isinstance(stmt, ast.Assign):
+        value = eval(compile(ast.Expression(stmt.value), filename, "eval"), namespace)
+        namespace["__replay_value__"] = value
+        try:
+            bind = ast.Assign(stmt.targets, ast.Name("__replay_value__", ast.Load()))
+            ast.fix_missing_locations(ast.copy_location(bind, stmt))
+            exec(compile(ast.Module([bind], []), filename, "exec"), namespace)
+        finally:
+            del namespace["__replay_value__"]
+        return True, value
+    exec(compile(ast.Module([stmt], []), filename, "exec"), namespace)
+    return False, None
+
+
+def replay(
+    code: str,
+    design: str | None = None,
+    filename: str = "<script>",
+    observe_host: Observe = Host.snapshot,
+) -> Run:
+    """Replay the script *code* under *design* (None: the default design); stop at the
+    first statement that raises or breaks a hard invariant.
+
+    :param filename: the name tracebacks and syntax errors give the script.
+    :param observe_host: what each step records of each host (and compares to tell
+        whether the step changed it).
+    :raises SyntaxError: the script does not parse (nothing runs).
+    """
+    if design is not None and design not in DESIGNS:
+        raise ValueError(f"design={design!r} is not a preset; choose one of {', '.join(DESIGNS)}")
+    tree = ast.parse(code, filename, "exec")
+    result = Run(design, parse(code))
+    host_class = _host_class(design)
+    namespace = _namespace(host_class)
+    for stmt, step in zip(tree.body, result.steps, strict=True):
+        before = {id(h): observe_host(h) for _, h in _hosts(namespace)}
+        step.ran = True
+        with observe() as fired:
+            try:
+                has_value, value = _execute(stmt, namespace, filename)
+                if has_value:
+                    step.value = show(value)
+                    step.same_as = "host" if isinstance(value, Host) else step.value
+            except Exception as error:  # the script's own error: record it, stop
+                step.error = f"{type(error).__name__}: {error}"
+        step.rules = tuple(fired)
+        for name, value in list(namespace.items()):
+            if value is Host and host_class is not Host:
+                namespace[name] = host_class  # `from spec import Host` keeps the design
+        for name, host in _hosts(namespace):
+            if step.error is None:
+                broken = violations(host)
+                if broken:
+                    labels = "; ".join(f"{label}: {message}" for label, message in broken)
+                    step.error = f"invariant does not hold: {labels}"
+            step.soft += [f"{label}: {message}" for label, message in host.violations(soft=True)]
+            seen = observe_host(host)
+            step.hosts.append((name, seen))
+            step.changed = step.changed or before.get(id(host)) != seen
+        if step.error is not None:
+            break
+    return result
+
+
+# --- python -m spec replay ----------------------------------------------------------------
+
+
+def _cell(step: Step) -> str:
+    if not step.ran:
+        return "(not run)"
+    text = step.error if step.error is not None else (step.value or "")
+    rules = ", ".join(step.rules)
+    return f"{text}  [{rules}]" if rules else text
+
+
+def _rows(runs: Sequence[Run]) -> Iterator[tuple[str, str, list[str]]]:
+    """``(mark, statement, cells)`` per shown step: mark ``*`` where the designs differ
+    in the value, the error or the rules."""
+    for steps in zip(*(r.steps for r in runs), strict=True):
+        if not steps[0].shown:
+            continue
+        seen = {(s.ran, s.same_as, s.error, s.rules) for s in steps}
+        mark = "*" if len(seen) > 1 else " "
+        yield mark, steps[0].source.splitlines()[0], [_cell(s) for s in steps]
+
+
+def report(runs: Sequence[Run]) -> str:
+    """The runs of one script side by side: a block per step, a line per design."""
+    names = [r.design or "default" for r in runs]
+    width = max(len(n) for n in names)
+    lines = []
+    for mark, source, cells in _rows(runs):
+        lines.append(f"{mark} {source}")
+        lines += [f"    {name:<{width}}  {cell}" for name, cell in zip(names, cells, strict=True)]
+    for r, name in zip(runs, names, strict=True):
+        stop = r.stopped
+        if stop is not None:
+            lines.append(f"{name}: stopped at line {stop.lineno}: {stop.error}")
+    differ = sum(1 for mark, _, _ in _rows(runs) if mark == "*")
+    lines.append(f"{differ} step(s) differ between {', '.join(names)}" if len(runs) > 1 else "")
+    return "\n".join(lines).rstrip("\n")
+
+
+def main(argv: Sequence[str], out: TextIO, err: TextIO) -> int:
+    """``python -m spec replay``: 0 when every run went to its end, 1 when one stopped,
+    2 for bad arguments or a script that does not parse."""
+    parser = argparse.ArgumentParser(
+        prog="python -m spec replay",
+        description="Replay a script of model calls under one or more designs, a step per "
+        "top-level statement, and show each step's result and rules side by side; '*' "
+        "marks a step whose result or rules differ between the designs.",
+    )
+    parser.add_argument("script", help="a Python file of model calls ('-': standard input)")
+    parser.add_argument(
+        "--design",
+        action="append",
+        choices=list(DESIGNS),
+        help="a design preset; repeat it to compare (default: v6 and v7)",
+    )
+    args = parser.parse_args(argv)
+    try:
+        if args.script == "-":
+            code, filename = sys.stdin.read(), "<stdin>"
+        else:
+            with open(args.script, encoding="utf-8") as file:
+                code, filename = file.read(), args.script
+    except OSError as error:
+        print(f"python -m spec replay: {error}", file=err)
+        return 2
+    try:
+        runs = [replay(code, design, filename) for design in args.design or ["v6", "v7"]]
+    except SyntaxError as error:
+        print(f"python -m spec replay: {filename}:{error.lineno}: {error.msg}", file=err)
+        return 2
+    print(report(runs), file=out)
+    return 1 if any(r.stopped for r in runs) else 0
