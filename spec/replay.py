@@ -233,16 +233,18 @@ def report(runs: Sequence[Run]) -> str:
     names = [r.design or "default" for r in runs]
     width = max(len(n) for n in names)
     lines = []
+    differ = 0
     for mark, source, cells in _rows(runs):
+        differ += mark == "*"
         lines.append(f"{mark} {source}")
         lines += [f"    {name:<{width}}  {cell}" for name, cell in zip(names, cells, strict=True)]
     for r, name in zip(runs, names, strict=True):
         stop = r.stopped
         if stop is not None:
             lines.append(f"{name}: stopped at line {stop.lineno}: {stop.error}")
-    differ = sum(1 for mark, _, _ in _rows(runs) if mark == "*")
-    lines.append(f"{differ} step(s) differ between {', '.join(names)}" if len(runs) > 1 else "")
-    return "\n".join(lines).rstrip("\n")
+    if len(runs) > 1:
+        lines.append(f"{differ} step(s) differ between {', '.join(names)}")
+    return "\n".join(lines)
 
 
 def main(argv: Sequence[str], out: TextIO, err: TextIO) -> int:
