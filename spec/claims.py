@@ -24,6 +24,7 @@ from .abi import (
     ClaimEntry,
     Rc,
 )
+from .designs import SetReleaseOrder
 from .registry import Former, c_function
 from .rules import CLAIM_SET_DESIGNS, rule
 from .state import Domain, HostState, domain_tot_pages
@@ -277,9 +278,15 @@ def domain_recall_node_claims(h: HostState, d: Domain, recall: int) -> int:
     return released
 
 
-def release_all_claims(h: HostState, d: Domain) -> None:
-    """Drop every claim of *d*, node claims first (phase 3 of
-    :func:`domain_set_claim_entries` in v7; a legacy release in every design)."""
+def release_all_claims(h: HostState, d: Domain, order: SetReleaseOrder = "nodes-first") -> None:
+    """Drop every claim of *d* in *order*: node claims first (a legacy release in every
+    design, phase 3 of :func:`domain_set_claim_entries` in v7) or the host-wide claim
+    first (phase 3 in v6, the ``set_release_order`` option)."""
+    if order == "host-first":
+        h.fire(RELEASE_HOST_FIRST)
+        domain_release_host_claims(h, d, d.outstanding_pages)
+        domain_recall_node_claims(h, d, d.node_claims)
+        return
     h.fire(RELEASE_NODE_FIRST)
     domain_recall_node_claims(h, d, d.node_claims)
     domain_release_host_claims(h, d, d.outstanding_pages)
@@ -358,12 +365,7 @@ def domain_set_claim_entries(h: HostState, d: Domain, claim_set: Sequence[ClaimE
         return h.fire(SET_HOST_NOMEM)
 
     # Phase 3: release the old claims. Phase 4: totals. Phase 5: per node.
-    if design.set_release_order == "host-first":
-        h.fire(RELEASE_HOST_FIRST)
-        domain_release_host_claims(h, d, d.outstanding_pages)
-        domain_recall_node_claims(h, d, d.node_claims)
-    else:
-        release_all_claims(h, d)
+    release_all_claims(h, d, design.set_release_order)
     h.touch_domain(d)
     d.node_claims = node_requests
     d.outstanding_pages = host_requests + node_requests
