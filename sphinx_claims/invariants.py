@@ -15,7 +15,8 @@ from sphinx import addnodes
 
 from . import facts, model
 from .objects import ModelObject, run_object
-from .util import ModelDirective, field_list, joined, literal, paragraph
+from .directive import ModelDirective
+from .util import field_list, joined, literal, paragraph
 
 if TYPE_CHECKING:
     from sphinx.config import Config

@@ -18,7 +18,8 @@ from sphinx import addnodes
 
 from . import facts, model
 from .objects import ModelObject, run_object, soft_c_ref
-from .util import ModelDirective, field_list, literal, paragraph, split_list
+from .directive import ModelDirective
+from .util import field_list, literal, paragraph, split_list
 
 if TYPE_CHECKING:
     from sphinx.config import Config

@@ -54,7 +54,8 @@ from docutils.parsers.rst import directives
 from sphinx import addnodes
 
 from . import facts, memory_svg, model
-from .util import SCENARIO, WARNING_TYPE, ModelDirective, joined, literal, logger, split_list
+from .directive import ModelDirective
+from .util import SCENARIO, WARNING_TYPE, joined, literal, logger, split_list
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
