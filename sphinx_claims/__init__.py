@@ -9,6 +9,7 @@ Usage for page authors: ``docs/extension.rst`` ("Writing pages with sphinx_claim
 * Diagrams (:mod:`.diagrams`): ``claims:state-diagram``, ``claims:accounting-diagram``.
 * Tables (:mod:`.tables`): ``claims:rename-table``, ``claims:design-diff``.
 * C declarations (:mod:`.capi`): ``claims:c-api``.
+* The C view (:mod:`.cview`): ``claims:c-declarations``, ``claims:c-program``.
 * Scenarios (:mod:`.scenario`): ``claims:scenario`` runs a script of model calls and
   draws the memory after each step (:mod:`.memory_svg`).
 * Outputs (:mod:`.export`): ``claims.json`` and the ``rule/<id>.html`` permalinks.
@@ -21,7 +22,7 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING, Final
 
-from . import capi, diagrams, dot, export, facts, model, scenario
+from . import capi, cview, diagrams, dot, export, facts, model, scenario
 from .domain import ClaimsDomain, check_coverage, quiet_undeclared
 from .invariants import InvariantDirective, InvariantsDirective
 from .rules import RuleDirective, RulesDirective
@@ -107,9 +108,12 @@ def setup(app: Sphinx) -> ExtensionMetadata:
         "rename-table": RenameTable,
         "design-diff": DesignDiff,
         "c-api": capi.CApi,
+        "c-declarations": cview.CDeclarations,
+        "c-program": cview.CProgram,
     }.items():
         app.add_directive_to_domain("claims", name, directive)
     scenario.setup(app)  # claims:scenario (scenario.py, owned by the scenario helper)
+    app.add_css_file(cview.CSS)  # in scenario's static directory
 
     app.connect("config-inited", _config_inited)
     app.connect("builder-inited", dot.check)

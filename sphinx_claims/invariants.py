@@ -14,8 +14,8 @@ from docutils.parsers.rst import directives
 from sphinx import addnodes
 
 from . import facts, model
-from .objects import ModelObject, run_object
 from .directive import ModelDirective
+from .objects import ModelObject, run_object
 from .util import field_list, joined, literal, paragraph
 
 if TYPE_CHECKING:

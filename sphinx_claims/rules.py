@@ -17,8 +17,8 @@ from docutils.parsers.rst import directives
 from sphinx import addnodes
 
 from . import facts, model
-from .objects import ModelObject, run_object, soft_c_ref
 from .directive import ModelDirective
+from .objects import ModelObject, run_object, soft_c_ref
 from .util import field_list, literal, paragraph, split_list
 
 if TYPE_CHECKING:

@@ -50,6 +50,21 @@ def warn_at(directive: SphinxDirective, message: str, subtype: str = INPUT) -> N
     )
 
 
+def body_location(directive: SphinxDirective, body_line: int | None) -> str:
+    """``file:line`` of line *body_line* of *directive*'s body (counted from 1), or the
+    directive's own location when there is no such line."""
+    location = directive.get_location()
+    if body_line is not None and 0 < body_line <= len(directive.content):
+        source, offset = directive.content.info(body_line - 1)
+        if type(directive.state).__module__.startswith("myst_parser"):
+            # MyST numbers the body from 0; content_offset counts the lines between
+            # the opening line and the body (myst_parser's body_offset)
+            offset = directive.lineno + directive.content_offset + body_line - 1
+        if source is not None and offset is not None:
+            location = f"{source}:{offset + 1}"
+    return location
+
+
 def model_failure(exc: BaseException) -> str:
     """The message of a warning about an exception raised by the model."""
     return f"rendering from the model failed: {type(exc).__name__}: {exc}"

@@ -44,7 +44,7 @@ def cycle(edges: dict[str, set[str]]) -> list[str] | None:
         path.append(name)
         for other in sorted(edges.get(name, ())):
             if state.get(other) == 1:
-                return path[path.index(other) :] + [other]
+                return [*path[path.index(other) :], other]
             if other not in state:
                 found = visit(other)
                 if found:
