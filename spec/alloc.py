@@ -264,6 +264,7 @@ def redeem_claims(h: HostState, d: Domain, node: int, request: int) -> None:
     "unsigned int order, unsigned int memflags, struct domain *d)",
     "Take a buddy from the heap: host check, node choice, redeeming, counters.",
     source=_PAGE_SRC + "; [V7]",
+    locks=("heap_lock",),
 )
 def alloc_heap_pages(
     h: HostState,
@@ -303,6 +304,7 @@ def alloc_heap_pages(
     "unsigned int memflags)",
     "Give allocated pages to a domain, within its max_pages.",
     source=_PAGE_SRC,
+    locks=("d->page_alloc_lock",),
 )
 def assign_pages(h: HostState, page: Page, d: Domain, no_refcount: bool) -> Page | None:
     """Assign *page* to *d*; on failure free it and return None."""
@@ -356,6 +358,7 @@ def alloc_domheap_pages(
     "static void free_heap_pages(struct page_info *pg, unsigned int order, bool need_scrub)",
     "Return a buddy to the heap, merging it; offline pending pages.",
     source=_PAGE_SRC,
+    locks=("heap_lock",),
 )
 def free_heap_pages(h: HostState, page: Page) -> None:
     """Put *page* back on its node's heap; offline the frames marked for it."""

@@ -36,6 +36,9 @@ class CName:
     :param formers: former names, oldest first.
     :param model: the dotted Python name of the model object that stands for it.
     :param source: where the facts come from (tags of the behavioural model).
+    :param locks: for a function, the locks it holds while it runs that its caller does
+        not hold (it takes them, or the hypercall dispatcher takes them for a handler);
+        for a variable or member, the locks that protect it. ``spec.trace`` reads them.
     """
 
     name: str
@@ -46,7 +49,12 @@ class CName:
     formers: tuple[Former, ...]
     model: str
     source: str
+    locks: tuple[str, ...] = ()
 
+
+LOCKS: Final = ("domctl_lock", "d->page_alloc_lock", "heap_lock")
+"""The locks the model names, in Xen's lock order (a later one is taken after an
+earlier one)."""
 
 C_NAMES: Final[dict[str, CName]] = {}
 """Every registered C name, in registration order."""
@@ -64,14 +72,18 @@ def register(
     source: str,
     since: str = "upstream",
     formers: tuple[Former, ...] = (),
+    locks: tuple[str, ...] = (),
 ) -> CName:
     """Register one C name; a name may be registered only once.
 
-    :raises ValueError: *name* is already registered.
+    :raises ValueError: *name* is already registered, or a lock is not in :data:`LOCKS`.
     """
     if name in C_NAMES:
         raise ValueError(f"name={name!r} is registered twice")
-    entry = CName(name, kind, declaration, summary, since, formers, model, source)
+    unknown = [lock for lock in locks if lock not in LOCKS]
+    if unknown:
+        raise ValueError(f"locks={unknown!r} of {name!r}: choose from {', '.join(LOCKS)}")
+    entry = CName(name, kind, declaration, summary, since, formers, model, source, locks)
     C_NAMES[name] = entry
     return entry
 
@@ -84,8 +96,10 @@ def c_function(
     source: str,
     since: str = "upstream",
     formers: tuple[Former, ...] = (),
+    locks: tuple[str, ...] = (),
 ) -> Callable[[F], F]:
-    """Decorate a model function that stands for the C function *name*."""
+    """Decorate a model function that stands for the C function *name*; *locks* are
+    the locks it holds while it runs (see :class:`CName`)."""
 
     def decorate(function: F) -> F:
         register(
@@ -97,6 +111,7 @@ def c_function(
             source=source,
             since=since,
             formers=formers,
+            locks=locks,
         )
         return function
 

@@ -9,7 +9,8 @@ Usage for page authors: ``docs/extension.rst`` ("Writing pages with sphinx_claim
 * Diagrams (:mod:`.diagrams`): ``claims:state-diagram``, ``claims:accounting-diagram``.
 * Tables (:mod:`.tables`): ``claims:rename-table``, ``claims:design-diff``.
 * C declarations (:mod:`.capi`): ``claims:c-api``.
-* The C view (:mod:`.cview`): ``claims:c-declarations``, ``claims:c-program``.
+* The C view (:mod:`.cview`): ``claims:c-declarations``, ``claims:c-program``;
+  call sequences (:mod:`.sequence`): ``claims:sequence``.
 * Scenarios (:mod:`.scenario`): ``claims:scenario`` runs a script of model calls and
   draws the memory after each step (:mod:`.memory_svg`).
 * Outputs (:mod:`.export`): ``claims.json`` and the ``rule/<id>.html`` permalinks.
@@ -22,7 +23,7 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING, Final
 
-from . import capi, cview, diagrams, dot, export, facts, model, scenario
+from . import capi, cview, diagrams, dot, export, facts, model, scenario, sequence
 from .domain import ClaimsDomain, check_coverage, quiet_undeclared
 from .invariants import InvariantDirective, InvariantsDirective
 from .rules import RuleDirective, RulesDirective
@@ -110,6 +111,7 @@ def setup(app: Sphinx) -> ExtensionMetadata:
         "c-api": capi.CApi,
         "c-declarations": cview.CDeclarations,
         "c-program": cview.CProgram,
+        "sequence": sequence.SequenceDiagram,
     }.items():
         app.add_directive_to_domain("claims", name, directive)
     scenario.setup(app)  # claims:scenario (scenario.py, owned by the scenario helper)
