@@ -99,7 +99,7 @@ class Op:
     :param args: positional arguments (domains are given by domid).
     :param kwargs: keyword arguments as ``(name, value)`` pairs.
     :param kind: what the call is, for the properties: ``claim``, ``set``, ``get``,
-        ``alloc``, ``free``, ``offline``, ``online``, ``maxmem`` or ``destroy``.
+        ``alloc``, ``free``, ``offline``, ``online``, ``maxmem``, ``pause`` or ``destroy``.
     :param call: for an explorer whose steps are not one call each (for example
         :mod:`spec.lifecycle`): a function of the host that makes the step; *method*
         then only names it.
@@ -251,6 +251,7 @@ def alphabet(config: CheckConfig) -> list[Op]:
     total = n * p
     last = n - 1
     full = config.profile == "full"
+    design = get_design(config.design)
     ops: list[Op] = []
     for domid, limit in enumerate(config.limits, start=1):
         last_domain = domid == config.domains
@@ -290,6 +291,13 @@ def alphabet(config: CheckConfig) -> list[Op]:
         ops.append(Op("get_claims", (domid, n + 1), kind="get"))
         ops.append(Op("get_claims", (domid, n + 1), (("null_handle", True),), kind="get"))
         ops.append(Op("domctl_claim_memory", (domid, 2, None, 0), kind="get"))
+        if design.memory_claims_domctls:
+            ops.append(Op("domctl_set_memory_claims", (domid, None, 0, 1), kind="set"))
+            ops.append(Op("domctl_get_memory_claims", (domid, None, 1, 1), kind="get"))
+            ops.append(Op("claim_memory", (domid, (ClaimEntry(1, HOST | 1),)), kind="set"))
+        if design.set_requires_pause:
+            ops.append(Op("pause_domain", (domid,), kind="pause"))
+            ops.append(Op("unpause_domain", (domid,), kind="pause"))
         allocs: list[tuple[int, tuple[tuple[str, Any], ...]]] = [
             (0, ()),
             (0, (("node", 0), ("exact_node", True))),
@@ -399,6 +407,7 @@ class Codec:
                     d.last_alloc_node,
                     tuple(d.claims),
                     tuple(d.pages),
+                    d.controller_pause_count,
                 )
             )
         heaps = []
@@ -464,6 +473,7 @@ class Codec:
                     d.last_alloc_node,
                     claims,
                     owned,
+                    d.controller_pause_count,
                 ) = dk
                 d.claims[:] = claims
                 if new_pages or owned != was[8]:  # the pages of *allocated*, in list order
@@ -1104,7 +1114,7 @@ class Checker(Explorer):
         n = self.codec.nodes
         before, after = parent[1][i], state[1][i]
         lost = before[3] - after[3]
-        same = (0, 1, 2, 5, 8)  # max_pages, tot_pages, extra_pages, is_dying, pages
+        same = (0, 1, 2, 5, 8, 9)  # max_pages, tot/extra pages, is_dying, pages, pauses
         return (
             0 <= lost <= 1 << order
             and parent[0][1] - state[0][1] == lost
