@@ -124,8 +124,9 @@ def test_v8_without_recall_breaks_the_invariants_and_the_legacy_claim_wraps() ->
         run_doctest(finding.script)
 
 
-def test_v8_states_keep_the_pause_count() -> None:
-    """v8's alphabet pauses and unpauses; the codec restores the controller's count."""
+def test_v8_alphabet_pauses_and_the_states_keep_the_pause_count() -> None:
+    """v8's alphabet pauses and unpauses (v7's does not); each count is a state of its
+    own (the codec's restore is checked under v8 too, below)."""
     config = CheckConfig("v8", depth=2)
     methods = {op.method for op in alphabet(config)}
     assert {"pause_domain", "unpause_domain", "domctl_set_memory_claims"} <= methods
@@ -133,15 +134,8 @@ def test_v8_states_keep_the_pause_count() -> None:
     explorer = Checker(config)
     explorer.run()
     codec = Codec(explorer.host)
-    counts = set()
-    for number in range(len(explorer.keys)):
-        codec.restore(explorer.host, codec.unpack(explorer.keys[number]))
-        fresh = config.build()
-        for op in explorer.trace(number):
-            op.bind(fresh)()
-        assert explorer.host.snapshot() == fresh.snapshot()
-        counts.add(fresh.domains[1].controller_pause_count)
-    assert counts == {0, 1, 2, 3}
+    pauses = {codec.unpack(key)[1][0][-1] for key in explorer.keys}  # domain 1's count
+    assert pauses == {0, 1, 2, 3}
 
 
 def test_recall_off_in_v7_is_found_by_the_checker() -> None:
@@ -212,10 +206,11 @@ def test_max_states_stops_early_and_says_so() -> None:
 # --- the state encoding -----------------------------------------------------------------
 
 
-def test_restoring_a_state_gives_the_host_that_replaying_its_trace_gives() -> None:
+@pytest.mark.parametrize("design", ["v7", "v8"])
+def test_restoring_a_state_gives_the_host_that_replaying_its_trace_gives(design: str) -> None:
     """The codec keeps every field that matters: restoring any explored state into the
     working host equals replaying the shortest trace to it on a fresh host."""
-    config = CheckConfig("v7", depth=2)
+    config = CheckConfig(design, depth=2)
     explorer = Checker(config)
     explorer.run()
     codec = Codec(explorer.host)
