@@ -59,8 +59,9 @@ class ClaimsXRefRole(XRefRole):
         node: nodes.Element,
         is_ref: bool,
     ) -> tuple[list[nodes.Node], list[nodes.system_message]]:
-        domain = cast("ClaimsDomain", env.get_domain("claims"))
-        domain.note_citation(env.docname, self.reftype, node["reftarget"], self.lineno)
+        if is_ref:  # a `!` prefix asks for no link: nothing is cited
+            domain = cast("ClaimsDomain", env.get_domain("claims"))
+            domain.note_citation(env.docname, self.reftype, node["reftarget"], self.lineno)
         return [node], []
 
 
