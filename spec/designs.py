@@ -116,7 +116,9 @@ class Design:
                 raise TypeError(f"{f.name} must be a bool, not {type(value).__name__}")
             if isinstance(allowed, tuple) and value not in allowed:
                 choices = ", ".join(repr(a) for a in allowed)
-                raise ValueError(f"{f.name}={value!r} is not a value of the option; choose {choices}")
+                raise ValueError(
+                    f"{f.name}={value!r} is not a value of the option; choose {choices}"
+                )
         modes = self.mode_values
         if not isinstance(modes, tuple) or len(modes) != 2:
             raise TypeError(f"mode_values must be a (SET, GET) pair, not {modes!r}")

@@ -282,9 +282,7 @@ class Host(HostState):
         return hypercalls.claim_memory(self, self._domain(d), mode, claim_set, nr)
 
     @staticmethod
-    def _nr_entries(
-        entries: Sequence[ClaimEntry] | None, nr_entries: int | None, name: str
-    ) -> int:
+    def _nr_entries(entries: Sequence[ClaimEntry] | None, nr_entries: int | None, name: str) -> int:
         if entries is not None:
             if not isinstance(entries, (list, tuple)) and (  # a list or tuple is a Sequence
                 isinstance(entries, (str, bytes)) or not isinstance(entries, Sequence)
@@ -379,7 +377,10 @@ def _boot_buddies(free: Iterable[tuple[int, int]], max_order: int) -> list[tuple
             raise TypeError(f"free[{i}]={pair!r} is not an (mfn, order) pair")
         mfn, order = pair
         buddies.append(
-            (c_uint(mfn, f"free[{i}] mfn", UINT64_MAX), c_uint(order, f"free[{i}] order", max_order))
+            (
+                c_uint(mfn, f"free[{i}] mfn", UINT64_MAX),
+                c_uint(order, f"free[{i}] order", max_order),
+            )
         )
     return buddies
 

@@ -867,12 +867,12 @@ def test_design_variants_take_only_values_the_code_knows(
 
 
 def test_a_design_name_is_a_str() -> None:
-    with pytest.raises(TypeError, match="^name must be a str, not int"):
+    with pytest.raises(TypeError, match=r"^name must be a str, not int"):
         get_design("v7").variant(7)  # type: ignore[arg-type]
 
 
 def test_a_reservation_names_its_own_field() -> None:
-    with pytest.raises(ValueError, match="^nr_extents=-1 does not fit"):
+    with pytest.raises(ValueError, match=r"^nr_extents=-1 does not fit"):
         Reservation(-1)
 
 
