@@ -367,3 +367,26 @@ def test_a_huge_host_is_refused_at_its_stated_bound() -> None:
     with pytest.raises(ValueError, match="need 4294967295 boot buddies"):
         Host([2**52 - 1])
     assert Host([2**52 - 1], max_order=40).total_avail_pages == 2**52 - 1
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--port", "99999"), "argument --port: '99999' is not a port (0 to 65535)"),
+        (("--port", "-5"), "argument --port: '-5' is not a port"),
+        (("--root", "/nonexistent"), "--root /nonexistent: no docs/conf.py there"),
+    ],
+)
+def test_the_preview_server_refuses_bad_arguments(args: tuple[str, ...], message: str) -> None:
+    run = subprocess.run(
+        [sys.executable, "-m", "sphinx_claims.serve", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        check=False,
+    )
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    assert run.stderr.splitlines()[-1].startswith(
+        f"python -m sphinx_claims.serve: error: {message}"
+    )
