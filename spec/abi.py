@@ -49,7 +49,9 @@ ERRNO_NAMES: Final[dict[int, str]] = {
     22: "EINVAL",
     34: "ERANGE",
     38: "ENOSYS",
+    75: "EOVERFLOW",
     95: "EOPNOTSUPP",
+    105: "ENOBUFS",
 }
 EPERM: Final = 1
 ENOENT: Final = 2
@@ -61,7 +63,9 @@ EBUSY: Final = 16
 EINVAL: Final = 22
 ERANGE: Final = 34
 ENOSYS: Final = 38
+EOVERFLOW: Final = 75
 EOPNOTSUPP: Final = 95
+ENOBUFS: Final = 105
 
 
 class Rc(int):
@@ -151,11 +155,12 @@ def target_name(target: int) -> str:
 
 @dataclass(frozen=True, slots=True)
 class ClaimEntry:
-    """One record of a claim set: ``struct xen_memory_claim`` of [V7] public/domctl.h.
+    """One record of a claim set: ``struct xen_memory_claim`` of [V7] public/domctl.h
+    (v8: ``struct xen_domctl_memory_claim``, the same layout).
 
     ``uint64_aligned_t pages; uint32_t target; uint32_t cmd;`` (16 bytes). *target* is a
     NUMA node id or one of the selectors :data:`HOST` and :data:`LEGACY`; *cmd* is
-    reserved and must be 0.
+    reserved and must be 0 (v6 and v8 name it ``pad``).
 
     >>> ClaimEntry(1024, HOST)
     ClaimEntry(pages=1024, target=HOST)
@@ -193,7 +198,7 @@ class Reservation:
     extent_start: int = 0
 
     def __post_init__(self) -> None:
-        c_uint(self.nr_extents, "nr_pages", ULONG_MAX)
+        c_uint(self.nr_extents, "nr_extents", ULONG_MAX)
         c_uint(self.extent_order, "extent_order")
         c_uint(self.mem_flags, "mem_flags")
         c_uint(self.extent_start, "extent_start", UINT64_MAX)
@@ -316,6 +321,15 @@ def _register_abi() -> None:
             (),
         ),
     ]
+    # v8 has two domctls without a mode and no public LEGACY selector ([V8] 62388752236)
+    dropped = {
+        name: "v7"
+        for name in (
+            "XEN_DOMCTL_CLAIM_MEMORY_LEGACY",
+            "XEN_DOMCTL_CLAIM_MEMORY_SET",
+            "XEN_DOMCTL_CLAIM_MEMORY_GET",
+        )
+    }
     for name, value, summary, since, formers in macros:
         register(
             name,
@@ -326,6 +340,7 @@ def _register_abi() -> None:
             source=hdr,
             since=since,
             formers=formers,
+            until=dropped.get(name),
         )
     memflags: list[tuple[str, str, str]] = [
         (
@@ -501,6 +516,7 @@ def _register_abi() -> None:
         model="spec.host.Host.claim_memory",
         source="[V7] xc_domain.c",
         since="v7",
+        until="v7",  # v8: xc_domain_set_memory_claims and xc_domain_get_memory_claims
     )
     register(
         "xc_domain_claim_pages",

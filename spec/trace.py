@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 from types import CodeType, FrameType
 from typing import Any, Final
 
-from .registry import C_NAMES, LOCKS, CName
+from .registry import C_NAMES, LOCKS, CName, in_series
 
 _PHASE: Final = re.compile(r"^\s*#\s*(Phase \d+\b.*)$")
 
@@ -172,9 +172,13 @@ class _Function:
     phases: list[tuple[int, str]]
 
 
-def registered_code() -> tuple[dict[CodeType, _Function], set[CodeType]]:
+def registered_code(
+    design: str | None = None,
+) -> tuple[dict[CodeType, _Function], set[CodeType]]:
     """The code object of each registered C function's model, with its phases, and the
-    code of the wrappers around them (:func:`spec.host.public`)."""
+    code of the wrappers around them (:func:`spec.host.public`). A model function that
+    stands for several C functions (v7's and v8's libxenctrl call) is the one *design*
+    has (None, or none of them: the first registered)."""
     found: dict[CodeType, _Function] = {}
     wrappers: set[CodeType] = set()
     for entry in C_NAMES.values():
@@ -185,7 +189,15 @@ def registered_code() -> tuple[dict[CodeType, _Function], set[CodeType]]:
         code = getattr(function, "__code__", None)
         if outer is not function and isinstance(getattr(outer, "__code__", None), CodeType):
             wrappers.add(outer.__code__)
-        if isinstance(code, CodeType) and code not in found:
+        if not isinstance(code, CodeType):
+            continue
+        known = found.get(code)
+        better = (
+            design is not None
+            and known is not None
+            and (in_series(entry, design) and not in_series(known.entry, design))
+        )
+        if known is None or better:
             found[code] = _Function(entry, _phases(code, function))
     return found, wrappers
 
@@ -202,8 +214,9 @@ def _show(value: object) -> str:
 
 
 @contextlib.contextmanager
-def tracing() -> Iterator[Trace]:
-    """Record the registered C functions that the calls inside the block pass through.
+def tracing(design: str | None = None) -> Iterator[Trace]:
+    """Record the registered C functions that the calls inside the block pass through,
+    named as *design* names them (None: the first name registered for each).
 
     It uses :func:`sys.setprofile` (call and return events; coverage and debuggers use
     :func:`sys.settrace` and keep working). A phase is noted when the function is seen
@@ -211,7 +224,7 @@ def tracing() -> Iterator[Trace]:
 
     :raises RuntimeError: another profiler is installed.
     """
-    functions, wrappers = registered_code()
+    functions, wrappers = registered_code(design)
     fire = _fire_code()
     entry_points = inspect.getfile(sys.modules[__package__ or "spec"].host)
     trace = Trace()

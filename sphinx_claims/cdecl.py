@@ -17,15 +17,14 @@ from __future__ import annotations
 
 import importlib
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
 if TYPE_CHECKING:
-    from spec.registry import CName
+    from spec.registry import CName, Former
 
 _IDENT: Final = re.compile(r"[A-Za-z_]\w*")
-_SERIES: Final = re.compile(r"v(\d+)")
 
 STAND_INS: Final = """\
 #include <stdbool.h>
@@ -42,6 +41,7 @@ typedef struct { int lock; } spinlock_t;
 typedef struct { int lock; } rspinlock_t;
 struct domain;
 struct page_info;
+struct claim_request;
 #define XEN_GUEST_HANDLE(type) union { type *p; uint64_aligned_t q; }
 #define XEN_GUEST_HANDLE_64(type) XEN_GUEST_HANDLE(type)
 #define XEN_GUEST_HANDLE_PARAM(type) type *
@@ -57,6 +57,8 @@ xc_interface *xc_interface_open(struct xentoollog_logger *logger,
 int xc_interface_close(xc_interface *xch);
 int xc_domain_create(xc_interface *xch, uint32_t *pdomid, struct xen_domctl_createdomain *config);
 int xc_domain_destroy(xc_interface *xch, uint32_t domid);
+int xc_domain_pause(xc_interface *xch, uint32_t domid);
+int xc_domain_unpause(xc_interface *xch, uint32_t domid);
 int xc_domain_setmaxmem(xc_interface *xch, uint32_t domid, uint64_t max_memkb);
 int xc_domain_decrease_reservation(xc_interface *xch, uint32_t domid, unsigned long nr_extents,
                                    unsigned int extent_order, xen_pfn_t *extent_start);
@@ -69,17 +71,10 @@ int xc_physinfo(xc_interface *xch, xc_physinfo_t *info);
 """The C the generated header starts with."""
 
 
-def series_rank(series: str) -> int:
-    """``upstream`` is 0, ``vN`` is N: the order of the series and designs.
-
-    :raises ValueError: *series* is neither.
-    """
-    if series == "upstream":
-        return 0
-    match = _SERIES.fullmatch(series)
-    if match is None:
-        raise ValueError(f"series={series!r} is neither 'upstream' nor 'v<number>'")
-    return int(match.group(1))
+def series_rank(series: str) -> float:
+    """:func:`spec.registry.series_rank` of the current model."""
+    rank: Callable[[str], float] = importlib.import_module("spec.registry").series_rank
+    return rank(series)
 
 
 def short(name: str) -> str:
@@ -93,10 +88,11 @@ def is_libxenctrl(entry: CName) -> bool:
 
 
 def is_public(entry: CName) -> bool:
-    """Part of the public interface: a public header's name or a libxenctrl function."""
+    """Part of the public interface: a macro, type or structure other than the
+    hypervisor's ``struct domain``, or a libxenctrl function."""
     if entry.kind == "function":
         return is_libxenctrl(entry)
-    return "public/" in entry.source and entry.kind != "var"
+    return entry.kind != "var" and entry.name.partition(".")[0] != "domain"
 
 
 def model_value(entry: CName) -> object:
@@ -128,28 +124,47 @@ class DesignView:
     registry: Mapping[str, CName]
 
     @property
-    def rank(self) -> int:
+    def rank(self) -> float:
         return series_rank(self.design)
 
     def has(self, entry: CName) -> bool:
-        """Whether *entry* exists in this design: introduced by it or earlier, or under
-        a former name still in use (a claim-set series; upstream has only its own). A
-        function under a former name is left out: the registry has only its newest
-        prototype."""
-        if series_rank(entry.since) <= self.rank:
-            return True
+        """Whether *entry* exists in this design: introduced by it or earlier and not
+        dropped (:attr:`~spec.registry.CName.until`) nor renamed by a later entry that
+        lists it as a former name; or, in a claim-set series, under a former name still
+        in use while no entry of that name exists (a function under a former name is left
+        out: the registry has only its newest prototype)."""
+        in_series: Callable[[CName, str], bool] = importlib.import_module("spec.registry").in_series
+        if in_series(entry, self.design):
+            return entry.name not in self._renamed
+        if entry.until is not None and series_rank(entry.until) < self.rank:
+            return False
+        former = self._former(entry)
         return (
             self.rank > 0
             and entry.kind != "function"
-            and any(self.rank <= series_rank(f.until) for f in entry.formers)
+            and former is not None
+            and former.name not in self.registry
         )
+
+    def _former(self, entry: CName) -> Former | None:
+        """The former name *entry* had in this design, if it was renamed later."""
+        return next((f for f in entry.formers if self.rank <= series_rank(f.until)), None)
+
+    @property
+    def _renamed(self) -> set[str]:
+        """Names that an entry of this design or an earlier one renamed before it."""
+        return {
+            former.name
+            for entry in self.registry.values()
+            if series_rank(entry.since) <= self.rank
+            for former in entry.formers
+            if series_rank(former.until) < self.rank
+        }
 
     def name(self, entry: CName) -> str:
         """*entry*'s full name in this design (a former name while it was in use)."""
-        for former in entry.formers:
-            if self.rank <= series_rank(former.until):
-                return former.name
-        return entry.name
+        former = self._former(entry)
+        return entry.name if former is None else former.name
 
     def entries(self) -> list[CName]:
         """Every registered name this design has, in registration order."""
@@ -163,12 +178,16 @@ class DesignView:
         return None
 
     def renames(self) -> dict[str, str]:
-        """Identifier -> this design's spelling, for every renamed name it has."""
+        """Identifier -> this design's spelling: of every name it has under a former
+        name, and of every name a later entry of it renamed."""
         result = {}
         for entry in self.entries():
             old = self.name(entry)
             if old != entry.name:
                 result[short(entry.name)] = short(old)
+            for former in entry.formers:
+                if series_rank(former.until) < self.rank and "." not in former.name:
+                    result.setdefault(former.name, self.name(entry))
         return result
 
     def spell(self, text: str) -> str:
@@ -186,7 +205,7 @@ class DesignView:
         name = self.name(entry)
         text = entry.declaration.strip().removeprefix("#define").strip()
         value = text.partition(" ")[2].strip() if text.split(" ", 1)[0] == entry.name else ""
-        constant = model_value(entry) if entry.model.startswith("spec.abi.") else None
+        constant = model_value(entry)
         if type(constant) is int:
             value = str(constant) if constant < 0x100 else f"{constant:#x}"
         params = sorted(set(re.findall(r"\(([a-z])\)", value)))

@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 TOOLSTACK: Final[dict[str, str]] = {
     "create_domain": "xc_domain_create",
     "destroy_domain": "xc_domain_destroy",
+    "pause_domain": "xc_domain_pause",
+    "unpause_domain": "xc_domain_unpause",
     "set_max_pages": "xc_domain_setmaxmem",
     "free_domheap_pages": "xc_domain_decrease_reservation",
     "offline_page": "xc_mark_page_offline",
@@ -325,7 +327,11 @@ def _claim_memory(
         rows.append("    { " + ", ".join(parts) + " },")
     count = w.value(args["nr_entries"]) if "nr_entries" in args else len(rows)
     claims, nr = f"claims_{w.lineno}", f"nr_{w.lineno}"
-    w.emit(f"{w.type_name(entry)} {claims}[] = {{", *rows, "};", f"uint32_t {nr} = {count};")
+    if rows:
+        w.emit(f"{w.type_name(entry)} {claims}[] = {{", *rows, "};")
+    else:  # C has no empty array: no entries is a NULL buffer
+        claims = "NULL"
+    w.emit(f"uint32_t {nr} = {count};")
     values = {"xch": "xch", "domid": w.domain(args["d"]), "buffer": claims, "nr": nr}
     if "mode" in w.view.spell(entry.declaration):
         values["mode"] = w.mode(0)
@@ -413,8 +419,8 @@ def _simple(call: str) -> Handler:
     def handler(
         w: _Writer, args: dict[str, ast.expr], target: str | None, result: str, pfn: str | None
     ) -> None:
-        if call == "xc_domain_destroy":
-            w.done(f"xc_domain_destroy(xch, {w.domain(args['d'])})")
+        if call in ("xc_domain_destroy", "xc_domain_pause", "xc_domain_unpause"):
+            w.done(f"{call}(xch, {w.domain(args['d'])})")
         elif call == "xc_domain_setmaxmem":
             pages = w.value(args["pages"])
             w.done(f"xc_domain_setmaxmem(xch, {w.domain(args['d'])}, {pages}ULL * {KIB_PER_PAGE})")
@@ -446,6 +452,8 @@ _ARGS: Final[dict[str, tuple[str, ...]]] = {
     "alloc_domheap_pages": ("d", "order", "node", "exact_node", "no_refcount"),
     "free_domheap_pages": ("page",),
     "destroy_domain": ("d",),
+    "pause_domain": ("d",),
+    "unpause_domain": ("d",),
     "set_max_pages": ("d", "pages"),
     "offline_page": ("mfn",),
     "online_page": ("mfn",),

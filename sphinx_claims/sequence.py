@@ -46,7 +46,10 @@ LANES: Final = ("toolstack", "libxenctrl", "hypercall", "handler", "claims", "al
 MODULE_LANE: Final = {
     "spec.host": "libxenctrl",
     "spec.hypercalls": "handler",
+    "spec.memory_claims": "handler",
+    "spec.pausing": "handler",
     "spec.claims": "claims",
+    "spec.install": "claims",
     "spec.alloc": "allocator",
     "spec.offline": "allocator",
 }
@@ -238,7 +241,7 @@ def traced(code: str, design: str) -> tuple[Trace, str | None]:
     """The trace of the script *code* replayed under *design*, and why it stopped."""
     tracing = model.module("trace").tracing
     replay = cast("Callable[..., Any]", model.module("replay").replay)
-    with tracing() as trace:
+    with tracing(design) as trace:
         run = replay(code, design, SCRIPT)
     stop = run.stopped
     return cast("Trace", trace), None if stop is None else f"line {stop.lineno}: {stop.error}"
