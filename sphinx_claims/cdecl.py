@@ -15,6 +15,7 @@ Xen), then the design's public declarations. ``tests/test_cview.py`` compiles it
 
 from __future__ import annotations
 
+import functools
 import importlib
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -150,7 +151,7 @@ class DesignView:
         """The former name *entry* had in this design, if it was renamed later."""
         return next((f for f in entry.formers if self.rank <= series_rank(f.until)), None)
 
-    @property
+    @functools.cached_property
     def _renamed(self) -> set[str]:
         """Names that an entry of this design or an earlier one renamed before it."""
         return {
@@ -168,7 +169,11 @@ class DesignView:
 
     def entries(self) -> list[CName]:
         """Every registered name this design has, in registration order."""
-        return [entry for entry in self.registry.values() if self.has(entry)]
+        return list(self._entries)
+
+    @functools.cached_property
+    def _entries(self) -> tuple[CName, ...]:
+        return tuple(entry for entry in self.registry.values() if self.has(entry))
 
     def find(self, name: str) -> CName | None:
         """The entry this design calls *name* (its name then, the newest or a former)."""

@@ -227,3 +227,16 @@ def test_bad_input_to_the_directives_warns_at_its_line(make_app, tmp_path: Path)
     text = re.sub(r"<[^>]+>", "", html)
     assert "rc = xc_domain_claim_pages(xch, d, 4);" in text  # the page went on
     assert "struct xen_memory_claim {" in text  # the names that exist are declared
+
+
+def test_v8_has_its_own_interface_and_not_v7s() -> None:
+    v8, _ = cview.declarations("v8", [], "interface")
+    assert "#define XEN_DOMCTL_set_memory_claims 91" in v8
+    assert "#define XEN_DOMCTL_get_memory_claims 92" in v8
+    assert "struct xen_domctl_memory_claim {" in v8 and "uint32_t pad;" in v8
+    assert "int xc_domain_set_memory_claims(" in v8
+    for gone in ("XEN_DOMCTL_claim_memory", "LEGACY", "CLAIM_MEMORY_SET", "xc_domain_claim_memory"):
+        assert gone not in v8, gone
+    code = "host = Host(nodes=[8])\nd = host.create_domain()\nhost.claim_memory(d, [])\n"
+    source = program_of(code, "v8")
+    assert "rc = xc_domain_set_memory_claims(xch, d, NULL, nr_3);" in source
