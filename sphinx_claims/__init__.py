@@ -10,7 +10,8 @@ Usage for page authors: ``docs/extension.rst`` ("Writing pages with sphinx_claim
 * Tables (:mod:`.tables`): ``claims:rename-table``, ``claims:design-diff``.
 * C declarations (:mod:`.capi`): ``claims:c-api``.
 * The C view (:mod:`.cview`): ``claims:c-declarations``, ``claims:c-program``;
-  call sequences (:mod:`.sequence`): ``claims:sequence``.
+  call sequences (:mod:`.sequence`): ``claims:sequence``; the state and its locks
+  (:mod:`.structures`): ``claims:data-structures``.
 * Scenarios (:mod:`.scenario`): ``claims:scenario`` runs a script of model calls and
   draws the memory after each step (:mod:`.memory_svg`).
 * Outputs (:mod:`.export`): ``claims.json`` and the ``rule/<id>.html`` permalinks.
@@ -23,7 +24,18 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING, Final
 
-from . import capi, cview, diagrams, dot, export, facts, model, scenario, sequence
+from . import (
+    capi,
+    cview,
+    diagrams,
+    dot,
+    export,
+    facts,
+    model,
+    scenario,
+    sequence,
+    structures,
+)
 from .domain import ClaimsDomain, check_coverage, quiet_undeclared
 from .invariants import InvariantDirective, InvariantsDirective
 from .rules import RuleDirective, RulesDirective
@@ -115,6 +127,7 @@ def setup(app: Sphinx) -> ExtensionMetadata:
         "c-declarations": cview.CDeclarations,
         "c-program": cview.CProgram,
         "sequence": sequence.SequenceDiagram,
+        "data-structures": structures.DataStructures,
     }.items():
         app.add_directive_to_domain("claims", name, directive)
     scenario.setup(app)  # claims:scenario (scenario.py, owned by the scenario helper)

@@ -213,11 +213,14 @@ class CDeclarations(ModelDirective):
         return tabs(tab_group(self), panels)
 
 
-def warn_untranslatable(directive: SphinxDirective, design: str, line: int, why: str) -> None:
-    """A located warning: the script's line *line* has no C translation under *design*."""
+def warn_untranslatable(
+    directive: SphinxDirective, design: str, line: int, why: str, what: str = "no C program"
+) -> None:
+    """A located warning at line *line* of the script: *what* under *design*, *why*."""
     logger.warning(
-        "%s: no C program under %s: %s",
+        "%s: %s under %s: %s",
         directive.name,
+        what,
         design,
         why,
         location=body_location(directive, line),

@@ -316,7 +316,9 @@ class SequenceDiagram(ModelDirective):
             try:
                 trace, stopped = traced(code, design)
             except SyntaxError as error:
-                cview.warn_untranslatable(self, design, error.lineno or 0, error.msg)
+                cview.warn_untranslatable(
+                    self, design, error.lineno or 0, error.msg, "the script does not parse"
+                )
                 return []
             if stopped is not None:
                 self.warn(f"the script stopped under {design} at {stopped}", INPUT)

@@ -1,4 +1,5 @@
-"""Call sequences: the model's trace of a call, and claims:sequence drawing it."""
+"""Call sequences: the model's trace of a call, and claims:sequence drawing it (the
+bad-input root also holds claims:data-structures)."""
 
 from __future__ import annotations
 
@@ -124,6 +125,8 @@ def test_bad_input_warns_at_its_line(make_app, tmp_path: Path) -> None:  # type:
         (9, ":from: 'domain_set_claim_entrie' is no function of the registry; did you mean"),
         (14, "nothing to draw: under v7 no step of the script calls a function"),
         (19, "the script is empty"),
+        (21, "claims:data-structures: unknown design 'v5'"),
+        (26, "claims:data-structures: the script does not parse under v7: '(' was never"),
     ]
     for line, message in expected:
         found = [w for w in warnings if message in w]
@@ -132,3 +135,4 @@ def test_bad_input_warns_at_its_line(make_app, tmp_path: Path) -> None:  # type:
     assert len(warnings) == len(expected), warnings
     html = (app.outdir / "index.html").read_text(encoding="utf-8")
     assert "Phase 1: each entry" in html  # the page went on
+    assert "outstanding_claims" in html
