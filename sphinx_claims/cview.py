@@ -173,8 +173,35 @@ def design_list(directive: ModelDirective) -> list[str]:
     return [name for name in names if directive.choose("design", name, known)]
 
 
-class CDeclarations(ModelDirective):
+class DesignDirective(ModelDirective):
+    """A directive of the C view: its facts are keyed by a digest of its payload, which
+    holds its ``:design:`` presets (and, for a script's directive, its body)."""
+
+    fact_kind: ClassVar[str]
+    has_script = True
+
+    def fact_payload(self) -> dict[str, Any]:
+        payload: dict[str, Any] = {
+            "designs": split_list(self.options.get("design")) or [self.config.claims_default_design]
+        }
+        if self.has_script:
+            payload["code"] = "\n".join(self.content)
+        return payload
+
+    def fact_key(self) -> str:
+        text = repr(sorted(self.fact_payload().items()))
+        return f"{self.fact_kind}:" + hashlib.sha256(text.encode()).hexdigest()[:20]
+
+    def warn_syntax(self, design: str, error: SyntaxError) -> None:
+        """The script does not parse: a warning at its line."""
+        warn_untranslatable(self, design, error.lineno or 0, error.msg, "the script does not parse")
+
+
+class CDeclarations(DesignDirective):
     """``.. claims:c-declarations::`` (see the module docstring)."""
+
+    fact_kind = "c-declarations"
+    has_script = False
 
     has_content = False
     optional_arguments = 1
@@ -186,15 +213,10 @@ class CDeclarations(ModelDirective):
 
     def fact_payload(self) -> dict[str, Any]:
         return {
-            "designs": split_list(self.options.get("design"))
-            or [self.config.claims_default_design],
+            **super().fact_payload(),
             "names": self.arguments[0].split() if self.arguments else [],
             "select": self.options.get("select", "interface"),
         }
-
-    def fact_key(self) -> str:
-        text = repr(sorted(self.fact_payload().items()))
-        return "c-declarations:" + hashlib.sha256(text.encode()).hexdigest()[:20]
 
     def render(self) -> list[nodes.Node]:
         payload = self.fact_payload()
@@ -247,24 +269,14 @@ def program_panels(
     return panels, failed
 
 
-class CProgram(ModelDirective):
+class CProgram(DesignDirective):
     """``.. claims:c-program::`` (see the module docstring)."""
 
+    fact_kind = "c-program"
     has_content = True
     option_spec: ClassVar[dict[str, Callable[[str], Any]]] = {
         "design": directives.unchanged_required,
     }
-
-    def fact_payload(self) -> dict[str, Any]:
-        return {
-            "code": "\n".join(self.content),
-            "designs": split_list(self.options.get("design"))
-            or [self.config.claims_default_design],
-        }
-
-    def fact_key(self) -> str:
-        text = repr(sorted(self.fact_payload().items()))
-        return "c-program:" + hashlib.sha256(text.encode()).hexdigest()[:20]
 
     def render(self) -> list[nodes.Node]:
         code = self.fact_payload()["code"]

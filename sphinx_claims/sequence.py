@@ -22,10 +22,10 @@ width of the content column of a 1280 px window.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from html import escape
 from typing import TYPE_CHECKING, Any, ClassVar, Final, cast
 
@@ -33,7 +33,6 @@ from docutils import nodes
 from docutils.parsers.rst import directives
 
 from . import cview, facts, model
-from .directive import ModelDirective
 from .scenario import scenario_svg
 from .util import C_API, INPUT, split_list
 
@@ -249,7 +248,11 @@ def traced(code: str, design: str) -> tuple[Trace, str | None]:
 
 def diagram_rows(code: str, design: str, payload: dict[str, Any]) -> list[Row]:
     """The rows ``claims:sequence`` draws for *payload* (its script and options)."""
-    trace, _ = traced(code, design)
+    return rows_of(traced(code, design)[0], code, payload)
+
+
+def rows_of(trace: Trace, code: str, payload: dict[str, Any]) -> list[Row]:
+    """The rows of *trace* of the script *code* that *payload*'s options select."""
     macros = [n for n, e in model.c_names().items() if e.kind == "macro"]
     lines = set(payload["lines"]) or None
     return rows(trace, payload["depth"], lines, macros, code.splitlines(), payload["from"])
@@ -272,9 +275,10 @@ def _lines(argument: str) -> list[int]:
         raise ValueError(f"{argument!r} is not a list of line numbers") from None
 
 
-class SequenceDiagram(ModelDirective):
+class SequenceDiagram(cview.DesignDirective):
     """``.. claims:sequence::`` (see the module docstring)."""
 
+    fact_kind = "sequence"
     has_content = True
     option_spec: ClassVar[dict[str, Callable[[str], Any]]] = {
         "design": directives.unchanged_required,
@@ -286,17 +290,11 @@ class SequenceDiagram(ModelDirective):
 
     def fact_payload(self) -> dict[str, Any]:
         return {
-            "code": "\n".join(self.content),
-            "designs": split_list(self.options.get("design"))
-            or [self.config.claims_default_design],
+            **super().fact_payload(),
             "lines": self.options.get("steps", []),
             "depth": self.options.get("depth"),
             "from": self.options.get("from"),
         }
-
-    def fact_key(self) -> str:
-        text = repr(sorted(self.fact_payload().items()))
-        return "sequence:" + hashlib.sha256(text.encode()).hexdigest()[:20]
 
     def render(self) -> list[nodes.Node]:
         payload = self.fact_payload()
@@ -316,22 +314,25 @@ class SequenceDiagram(ModelDirective):
             try:
                 trace, stopped = traced(code, design)
             except SyntaxError as error:
-                cview.warn_untranslatable(
-                    self, design, error.lineno or 0, error.msg, "the script does not parse"
-                )
+                self.warn_syntax(design, error)
                 return []
             if stopped is not None:
                 self.warn(f"the script stopped under {design} at {stopped}", INPUT)
-            drawn = diagram_rows(code, design, payload)
+            drawn = rows_of(trace, code, payload)
+            description = "\n".join(trace.lines())
             if not any(row.kind == "call" for row in drawn):
                 what = f"calls {start}()" if start else "calls a function of the registry"
                 self.warn(f"nothing to draw: under {design} no step of the script {what}")
                 continue
-            uid = cview.tab_group(self) + f"-{design}"
-            title = self.options.get("caption", "Call sequence") + f" ({design})"
-            svg = render_svg(uid, title, drawn, "\n".join(trace.lines()))
-            picture = scenario_svg("", svg=svg, text="\n".join(trace.lines()))
-            panels.append((design, nodes.container("", picture, classes=["claims-sequence"])))
+            panels.append(
+                picture(
+                    self,
+                    design,
+                    "Call sequence",
+                    partial(render_svg, diagram=drawn, description=description),
+                    description,
+                )
+            )
         if not panels:
             return []
         result: list[nodes.Node] = []
@@ -339,6 +340,21 @@ class SequenceDiagram(ModelDirective):
             caption = self.options["caption"]
             result.append(nodes.paragraph(caption, caption, classes=["claims-cview-title"]))
         return result + cview.tabs(cview.tab_group(self), panels)
+
+
+def picture(
+    directive: cview.DesignDirective,
+    design: str,
+    title: str,
+    draw: Callable[[str, str], str],
+    text: str,
+) -> tuple[str, nodes.Node]:
+    """The tab of *design*: the SVG ``draw(uid, title)`` makes, *text* for the builders
+    that do not show SVG."""
+    uid = cview.tab_group(directive) + f"-{design}"
+    caption = directive.options.get("caption", title) + f" ({design})"
+    svg = scenario_svg("", svg=draw(uid, caption), text=text)
+    return design, nodes.container("", svg, classes=["claims-sequence"])
 
 
 def iter_rows(diagram: Sequence[Row]) -> Iterator[str]:

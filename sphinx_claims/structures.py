@@ -13,10 +13,10 @@ The SVG draws with ``currentColor`` (light and dark themes), 13 px text at 736 p
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from html import escape
 from typing import TYPE_CHECKING, Any, ClassVar, Final, cast
 
@@ -25,9 +25,7 @@ from docutils.parsers.rst import directives
 
 from . import cview, facts, model
 from .cdecl import DesignView
-from .directive import ModelDirective
-from .scenario import scenario_svg
-from .util import split_list
+from .sequence import picture
 
 if TYPE_CHECKING:
     from sphinx.config import Config
@@ -181,25 +179,15 @@ def structure_facts(argument: str, payload: Any, config: Config) -> object:
     return [drawn_boxes(payload["code"], d) for d in payload["designs"] if d in model.designs()]
 
 
-class DataStructures(ModelDirective):
+class DataStructures(cview.DesignDirective):
     """``.. claims:data-structures::`` with ``:design:`` and an optional script."""
 
+    fact_kind = "data-structures"
     has_content = True
     option_spec: ClassVar[dict[str, Callable[[str], Any]]] = {
         "design": directives.unchanged_required,
         "caption": directives.unchanged_required,
     }
-
-    def fact_payload(self) -> dict[str, Any]:
-        return {
-            "code": "\n".join(self.content),
-            "designs": split_list(self.options.get("design"))
-            or [self.config.claims_default_design],
-        }
-
-    def fact_key(self) -> str:
-        text = repr(sorted(self.fact_payload().items()))
-        return "data-structures:" + hashlib.sha256(text.encode()).hexdigest()[:20]
 
     def render(self) -> list[nodes.Node]:
         code = self.fact_payload()["code"]
@@ -208,18 +196,20 @@ class DataStructures(ModelDirective):
             try:
                 objects, stopped = state_objects(code, design)
             except SyntaxError as error:
-                cview.warn_untranslatable(
-                    self, design, error.lineno or 0, error.msg, "the script does not parse"
-                )
+                self.warn_syntax(design, error)
                 return []
             if stopped is not None:
                 self.warn(f"the script stopped under {design} at {stopped}")
             drawn = boxes(cview.view(design), objects)
-            title = self.options.get("caption", "Claims state and locks") + f" ({design})"
-            uid = cview.tab_group(self) + f"-{design}"
-            svg = render_svg(uid, title, drawn, bool(objects))
-            picture = scenario_svg("", svg=svg, text=describe(drawn))
-            panels.append((design, nodes.container("", picture, classes=["claims-sequence"])))
+            panels.append(
+                picture(
+                    self,
+                    design,
+                    "Claims state and locks",
+                    partial(render_svg, drawn=drawn, values=bool(objects)),
+                    describe(drawn),
+                )
+            )
         if not panels:
             return []
         return cview.tabs(cview.tab_group(self), panels)

@@ -216,6 +216,12 @@ def test_bad_input_to_the_directives_warns_at_its_line(make_app, tmp_path: Path)
         (22, "no C program under v7: a second host"),
         (29, "no C program under v6: the registry has no libxenctrl function of v6"),
         (34, "no C program under any design: syntax error"),
+        (36, "claims:sequence: unknown design 'v9'"),
+        (41, ":from: 'domain_set_claim_entrie' is no function of the registry; did you mean"),
+        (46, "nothing to draw: under v7 no step of the script calls a function"),
+        (51, "claims:sequence: the script is empty"),
+        (53, "claims:data-structures: unknown design 'v5'"),
+        (58, "claims:data-structures: the script does not parse under v7: '(' was never"),
     ]
     for line, message in expected:
         found = [w for w in warnings if message in w]
@@ -227,6 +233,7 @@ def test_bad_input_to_the_directives_warns_at_its_line(make_app, tmp_path: Path)
     text = re.sub(r"<[^>]+>", "", html)
     assert "rc = xc_domain_claim_pages(xch, d, 4);" in text  # the page went on
     assert "struct xen_memory_claim {" in text  # the names that exist are declared
+    assert "Phase 1: each entry" in html and "outstanding_claims" in html
 
 
 def test_v8_has_its_own_interface_and_not_v7s() -> None:

@@ -1,5 +1,5 @@
-"""Call sequences: the model's trace of a call, and claims:sequence drawing it (the
-bad-input root also holds claims:data-structures)."""
+"""Call sequences: the model's trace of a call, and claims:sequence drawing it (its bad
+input is in tests/test_cview.py, with the C view's)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,6 @@ from spec import ClaimEntry, Host
 from spec.registry import C_NAMES
 from spec.trace import tracing
 from sphinx_claims import sequence
-
-pytest_plugins = ["sphinx.testing.fixtures"]
 
 SET = """host = Host(nodes=[8, 8])
 d = host.create_domain()
@@ -107,32 +105,3 @@ def test_the_svg_follows_the_theme_and_is_readable() -> None:
     assert 'width="736"' in svg and f"font:{sequence.FONT}px" in svg and sequence.FONT >= 12
     assert "currentColor" in svg and "--color-background-primary" in svg
     assert not re.search(r'fill="#(?!fff)', svg)  # no fixed colour but currentColor
-
-
-@pytest.fixture(scope="session")
-def rootdir() -> Path:
-    return Path(__file__).parent / "roots"
-
-
-def test_bad_input_warns_at_its_line(make_app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    from test_ext_warnings import build, warnings_of
-
-    app = build(make_app, tmp_path, "sequence-bad")
-    warnings = warnings_of(app)
-    index = str(tmp_path / "sequence-bad" / "index.rst")
-    expected = [
-        (4, "claims:sequence: unknown design 'v9'"),
-        (9, ":from: 'domain_set_claim_entrie' is no function of the registry; did you mean"),
-        (14, "nothing to draw: under v7 no step of the script calls a function"),
-        (19, "the script is empty"),
-        (21, "claims:data-structures: unknown design 'v5'"),
-        (26, "claims:data-structures: the script does not parse under v7: '(' was never"),
-    ]
-    for line, message in expected:
-        found = [w for w in warnings if message in w]
-        assert found, (message, warnings)
-        assert f"{index}:{line}" in found[0], found[0]
-    assert len(warnings) == len(expected), warnings
-    html = (app.outdir / "index.html").read_text(encoding="utf-8")
-    assert "Phase 1: each entry" in html  # the page went on
-    assert "outstanding_claims" in html

@@ -1,4 +1,4 @@
-"""Bad input to the C view directives: located warnings, the build goes on."""
+"""Bad input to the C view, sequence and data-structure directives: located warnings."""
 
 import os
 import shutil
