@@ -61,8 +61,11 @@ myst_heading_anchors = 3
 html_theme = "furo"
 # The published site, for absolute links in claims.json and the rule/<id>.html pages
 # (Read the Docs gives the canonical URL of the version being built).
-html_baseurl = os.environ.get("READTHEDOCS_CANONICAL_URL") or spec.rules.CITE_BASE_URL + "/"
-html_title = "Xen NUMA claims design"
+html_baseurl = (
+    os.environ.get("READTHEDOCS_CANONICAL_URL") or spec.rules.site_url(spec.__version__) + "/"
+)
+# every page shows the release it documents (citations link to one release)
+html_title = f"Xen NUMA claims design {release}"
 html_show_sourcelink = True
 html_copy_source = True
 html_theme_options = {

@@ -11,6 +11,7 @@ Usage for page authors: ``docs/extension.rst`` ("Writing pages with sphinx_claim
 * C declarations (:mod:`.capi`): ``claims:c-api``.
 * Scenarios (:mod:`.scenario`): ``claims:scenario`` runs a script of model calls and
   draws the memory after each step (:mod:`.memory_svg`).
+* Releases (:mod:`.changelog`): ``claims:changelog``, the pages of retired IDs.
 * Source tags (:mod:`.citations`): ``[V7]`` in any text links to its Sources entry.
 * Outputs (:mod:`.export`): ``claims.json`` and the ``rule/<id>.html`` permalinks.
 * Incremental builds (:mod:`.facts`): each page records the model facts it rendered with
@@ -22,7 +23,7 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING, Final
 
-from . import capi, citations, diagrams, dot, export, facts, model, scenario
+from . import capi, changelog, citations, diagrams, dot, export, facts, model, scenario
 from .domain import ClaimsDomain, check_coverage, quiet_undeclared
 from .invariants import InvariantDirective, InvariantsDirective
 from .rules import RuleDirective, RulesDirective
@@ -108,6 +109,7 @@ def setup(app: Sphinx) -> ExtensionMetadata:
         "rename-table": RenameTable,
         "design-diff": DesignDiff,
         "c-api": capi.CApi,
+        "changelog": changelog.ChangelogDirective,
     }.items():
         app.add_directive_to_domain("claims", name, directive)
     scenario.setup(app)  # claims:scenario (scenario.py, owned by the scenario helper)
