@@ -9,6 +9,8 @@
   this release, ``<base-url>/en/<version>/rule/<ID>.html`` (default base
   :data:`spec.rules.CITE_BASE_URL`; ``--latest``: ``en/latest``, which moves). A retired
   ID says what replaced it; an unknown ID exits 2 and suggests the closest IDs.
+* ``python -m spec review PATCH [--design D] [--json]``: the rules and invariants behind
+  each hunk of a Xen patch, and drift (:mod:`spec.review`).
 * ``python -m spec release check | record``: the model against the records of its
   releases (:mod:`spec.release`).
 * ``python -m spec replay FILE [--design D ...]``: replay a script of model calls under
@@ -151,12 +153,13 @@ def rules(argv: Sequence[str], out: TextIO) -> int:
     return 0
 
 
-USAGE = """usage: python -m spec {check,rules,cite,replay,release} ...
+USAGE = """usage: python -m spec {check,rules,cite,replay,review,release} ...
 
   check   bounded model checking of the design (python -m spec check --help)
   rules   list every rule ID with its outcome and designs, then the invariants
   cite    print a citation of one rule or invariant, with its permanent link
   replay  replay a script of model calls under several designs, side by side
+  review  the rules, invariants and pages behind each hunk of a Xen patch, and drift
   release check the model against its released records, or record this release
 """
 
@@ -181,6 +184,10 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         from .replay import main as replay
 
         return replay(rest, out, sys.stderr)
+    if command == "review":
+        from .review import main as review
+
+        return review(rest, out, sys.stderr)
     if command == "release":
         from .release import main as release
 
