@@ -307,8 +307,7 @@ class ScenarioDirective(ModelDirective):
             first = steps[0]
             if not first.shown:
                 continue
-            values = {(s.same_as, s.error) for s in steps if s.ran}
-            differs = columns > 1 and len(values) > 1
+            differs = columns > 1 and model.module("replay").results_differ(steps)
             row = nodes.container(classes=["claims-scenario-row", "claims-scenario-step"])
             if differs:
                 row["classes"].append("claims-scenario-differs")

@@ -73,7 +73,9 @@ def test_cite_for_a_design_and_another_site() -> None:
     run = spec("cite", "set-duplicate-node", "--design", "v7", "--base-url", "https://x.example/")
     assert run.returncode == 0
     assert "  Holds in v7 (designs it holds in: v6, v7)\n" in run.stdout
-    assert run.stdout.endswith(f"  https://x.example/en/{spec_version}/rule/set-duplicate-node.html\n")
+    assert run.stdout.endswith(
+        f"  https://x.example/en/{spec_version}/rule/set-duplicate-node.html\n"
+    )
     run = spec("cite", "set-duplicate-node", "--design", "upstream")
     assert run.returncode == 1  # cited for a design it does not hold in
     assert "Does NOT hold in upstream; it holds in: v6, v7" in run.stdout
