@@ -115,6 +115,7 @@ def setup(app: Sphinx) -> ExtensionMetadata:
     scenario.setup(app)  # claims:scenario (scenario.py, owned by the scenario helper)
     citations.setup(app)  # [V7] in text links to the Sources page
 
+    app.connect("config-inited", dot.default_dot)
     app.connect("config-inited", _config_inited)
     app.connect("builder-inited", dot.check)
     app.connect("env-get-outdated", facts.get_outdated)
