@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Sequence
 from functools import wraps
 from typing import Concatenate, Literal, ParamSpec, TypeVar, cast
 
-from . import hypercalls
+from . import hypercalls, memory_claims, pausing
 from .abi import (
     MAX_NUMNODES_DEFAULT,
     MAX_ORDER_DEFAULT,
@@ -70,7 +70,7 @@ class Host(HostState):
 
     :param nodes: pages per node; node *n* holds ``nodes[n]`` pages, MFNs laid out node
         after node from 0. ``None`` stands for a node id that is not online.
-    :param design: a preset name (``"v7"``, ``"v6"``, ``"upstream"``) or a
+    :param design: a preset name (``"v7"``, ``"v6"``, ``"upstream"``, ``"v8"``) or a
         :class:`~spec.designs.Design`.
     :param max_numnodes: ``MAX_NUMNODES``; a claim set may hold this many plus one entries.
     :param max_order: ``MAX_ORDER``, the largest buddy order.
@@ -181,6 +181,16 @@ class Host(HostState):
         """``domain_kill()``: release *d*'s claims, free its pages, leave it dying."""
         return hypercalls.domain_kill(self, self._domain(d))
 
+    @public
+    def pause_domain(self, d: Domain | int) -> Rc:
+        """``XEN_DOMCTL_pausedomain``: one more pause by the controller (at most 255)."""
+        return pausing.pause_domain(self, self._domain(d))
+
+    @public
+    def unpause_domain(self, d: Domain | int) -> Rc:
+        """``XEN_DOMCTL_unpausedomain``: one pause less (a new domain has one)."""
+        return pausing.unpause_domain(self, self._domain(d))
+
     # --- claims ---------------------------------------------------------------------
 
     @public
@@ -216,13 +226,16 @@ class Host(HostState):
         entries: Sequence[ClaimEntry] | None,
         nr_entries: int | None = None,
     ) -> Rc:
-        """``XEN_DOMCTL_claim_memory``, mode SET: install the claim set *entries*.
+        """SET: install the claim set *entries* (``XEN_DOMCTL_claim_memory`` mode SET;
+        v8: ``XEN_DOMCTL_set_memory_claims``, where no entries release the claims).
 
         :param entries: the claim set; None models a NULL guest handle.
         :param nr_entries: the count passed to Xen; default ``len(entries)``. A count
             larger than the list models reading past the buffer.
         """
         nr = self._nr_entries(entries, nr_entries)
+        if self.design.memory_claims_domctls:
+            return memory_claims.set_memory_claims(self, self._domain(d), entries, nr, 0)
         rc, _, _ = hypercalls.claim_memory(
             self, self._domain(d), self.design.mode_values[0], entries, nr
         )
@@ -232,7 +245,8 @@ class Host(HostState):
     def get_claims(
         self, d: Domain | int, nr_entries: int, *, null_handle: bool = False
     ) -> tuple[Rc, int, list[ClaimEntry]]:
-        """``XEN_DOMCTL_claim_memory``, mode GET: return ``(rc, nr_entries, entries)``.
+        """GET: return ``(rc, nr_entries, entries)`` (``XEN_DOMCTL_claim_memory`` mode GET;
+        v8: ``XEN_DOMCTL_get_memory_claims``).
 
         :param nr_entries: the room in the caller's buffer, in entries.
         :param null_handle: pass a NULL buffer (``nr_entries=0`` then asks for the count).
@@ -242,6 +256,8 @@ class Host(HostState):
         # of that many stands for any larger one (and nr_entries=UINT_MAX costs nothing).
         room = min(nr_entries, self.max_numnodes + 1)
         buffer = None if _flag(null_handle, "null_handle") else [_ROOM] * room
+        if self.design.memory_claims_domctls:
+            return memory_claims.get_memory_claims(self, self._domain(d), buffer, nr_entries, 0)
         return hypercalls.claim_memory(
             self, self._domain(d), self.design.mode_values[1], buffer, nr_entries
         )
@@ -264,6 +280,44 @@ class Host(HostState):
         c_uint(mode, "mode")
         nr = self._nr_entries(claim_set, nr_entries)
         return hypercalls.claim_memory(self, self._domain(d), mode, claim_set, nr)
+
+    @public
+    def domctl_set_memory_claims(
+        self,
+        d: Domain | int,
+        claim_set: Sequence[ClaimEntry] | None,
+        nr_entries: int,
+        pad: int = 0,
+    ) -> Rc:
+        """``XEN_DOMCTL_set_memory_claims`` (v8) with every field of the domctl given.
+
+        :param claim_set: the guest buffer of entries, None for NULL.
+        :param nr_entries: the ``nr_entries`` field (0 releases).
+        :param pad: the ``pad`` field of ``struct xen_domctl_memory_claims``.
+        """
+        c_uint(pad, "pad")
+        nr = self._nr_entries(claim_set, nr_entries)
+        return memory_claims.set_memory_claims(self, self._domain(d), claim_set, nr, pad)
+
+    @public
+    def domctl_get_memory_claims(
+        self,
+        d: Domain | int,
+        claim_set: Sequence[ClaimEntry] | None,
+        nr_entries: int,
+        pad: int = 0,
+    ) -> tuple[Rc, int, list[ClaimEntry]]:
+        """``XEN_DOMCTL_get_memory_claims`` (v8) with every field of the domctl given.
+
+        :param claim_set: the guest buffer the entries go to (its length is its room),
+            None for NULL.
+        :param nr_entries: the ``nr_entries`` field: the capacity Xen is told.
+        :param pad: the ``pad`` field.
+        :returns: ``(rc, nr_entries as Xen leaves it, entries copied out)``.
+        """
+        c_uint(pad, "pad")
+        nr = self._nr_entries(claim_set, nr_entries)
+        return memory_claims.get_memory_claims(self, self._domain(d), claim_set, nr, pad)
 
     @staticmethod
     def _nr_entries(entries: Sequence[ClaimEntry] | None, nr_entries: int | None) -> int:

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any, Final, TextIO
 
 from . import __version__
-from .designs import DESIGNS
+from .designs import DEFAULT_DESIGN, DESIGNS
 from .invariants import INVARIANTS
 from .patch import Hunk, NotAPatch, parse
 from .registry import C_NAMES, CName
@@ -379,8 +379,12 @@ def main(argv: Sequence[str], out: TextIO, err_out: TextIO) -> int:
         "and invariants behind each, and drift: unknown names, errnos no rule gives.",
     )
     parser.add_argument("patch", help="a unified diff or git format-patch mail ('-': stdin)")
-    newest = list(DESIGNS)[-1]
-    parser.add_argument("--design", choices=list(DESIGNS), default=newest, help=f"default {newest}")
+    parser.add_argument(
+        "--design",
+        choices=list(DESIGNS),
+        default=DEFAULT_DESIGN,
+        help=f"the preset to read against (default {DEFAULT_DESIGN}, the model's default)",
+    )
     parser.add_argument("--json", action="store_true", help="JSON for tools")
     parser.add_argument("--base-url", default=CITE_BASE_URL, help="the site of the links")
     parser.add_argument("--latest", action="store_true", help="link to en/latest")

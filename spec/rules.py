@@ -40,8 +40,10 @@ def site_url(version: str, base: str = CITE_BASE_URL) -> str:
     return f"{base.rstrip('/')}/en/{version}"
 
 
-ALL_DESIGNS: Final = frozenset({"upstream", "v6", "v7"})
-CLAIM_SET_DESIGNS: Final = frozenset({"v6", "v7"})
+ALL_DESIGNS: Final = frozenset({"upstream", "v6", "v7", "v8"})
+CLAIM_SET_DESIGNS: Final = frozenset({"v6", "v7", "v8"})
+REPLACE_DESIGNS: Final = frozenset({"v6", "v7"})
+"""The designs whose SET replaces a domain's claims (XEN_DOMCTL_claim_memory)."""
 
 _ID: Final = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 

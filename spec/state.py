@@ -30,6 +30,7 @@ class Domain:
 
     __slots__ = (
         "claims",
+        "controller_pause_count",
         "domid",
         "extra_pages",
         "is_dying",
@@ -55,6 +56,7 @@ class Domain:
         self.is_dying = False
         self.node_affinity = node_affinity
         self.last_alloc_node = 0  # struct domain is zero-allocated
+        self.controller_pause_count = 1  # domain_create() leaves it paused by the controller
         self.pages: dict[int, Page] = {}  # d->page_list, in assignment order
 
     @property
@@ -83,6 +85,7 @@ class Domain:
             tuple(sorted(self.node_affinity)),
             self.last_alloc_node,
             tuple(self.pages),
+            self.controller_pause_count,
         )
 
 
@@ -125,6 +128,8 @@ class HostState:
         self.llc_coloring = False  # LLC colouring enabled: claims are refused
         self.xsm_deny_claims = False  # the XSM policy denies xsm_claim_pages
         self.xmalloc_fails = False  # fault injection: the hypervisor's xmalloc fails
+        # fault injection: v8's per-node claims array cannot be allocated (xvzalloc)
+        self.claims_alloc_fails = False
         self.node_online = [size is not None for size in nodes]
         self.online_nodes: Final = tuple(n for n, up in enumerate(self.node_online) if up)
         self.heaps: list[NodeHeap | None] = []
@@ -352,6 +357,14 @@ for _name, _decl, _summary, _since, _formers in (
         "max_pages",
         "unsigned int max_pages",
         "Limit on domain_tot_pages(), set by XEN_DOMCTL_max_mem.",
+        "upstream",
+        (),
+    ),
+    (
+        "controller_pause_count",
+        "int controller_pause_count",
+        "Pauses by the controller (the toolstack): 1 after domain_create, at most 255; "
+        "v8's SET needs it above 0.",
         "upstream",
         (),
     ),
