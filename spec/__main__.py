@@ -28,6 +28,7 @@ from typing import TextIO
 
 from . import __version__
 from . import hypercalls as hypercalls  # declares every rule
+from .cli import check_bounds, run
 from .designs import DESIGNS
 from .invariants import INVARIANTS, Invariant
 from .release import Retired, records, retired_ids
@@ -175,6 +176,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     if command == "check":
         from .checker import main as check
 
+        check_bounds(rest)
         return check(rest, out)
     if command == "rules":
         return rules(rest, out)
@@ -197,8 +199,4 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except BrokenPipeError:  # the reader (e.g. `head`) stopped reading: not an error of ours
-        sys.stderr.close()
-        sys.exit(0)
+    sys.exit(run(main))

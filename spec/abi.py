@@ -198,7 +198,7 @@ class Reservation:
     extent_start: int = 0
 
     def __post_init__(self) -> None:
-        c_uint(self.nr_extents, "nr_pages", ULONG_MAX)
+        c_uint(self.nr_extents, "nr_extents", ULONG_MAX)
         c_uint(self.extent_order, "extent_order")
         c_uint(self.mem_flags, "mem_flags")
         c_uint(self.extent_start, "extent_start", UINT64_MAX)

@@ -18,7 +18,9 @@ newest note supports and the option's other values are the other readings.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, get_args, get_origin, get_type_hints
+
+from .abi import c_uint
 
 HostCheck = Literal["upstream", "shortfall"]
 ModeField = Literal["mode", "pad", "absent"]
@@ -191,6 +193,29 @@ class Design:
         },
     )
 
+    def __post_init__(self) -> None:
+        """Refuse a value no code of the model knows (a variant's typo would otherwise
+        take some default branch)."""
+        for name in ("name", "title"):
+            if not isinstance(getattr(self, name), str):
+                raise TypeError(f"{name} must be a str, not {type(getattr(self, name)).__name__}")
+        for f in fields(self):
+            value, allowed = getattr(self, f.name), _ALLOWED.get(f.name)
+            if allowed is bool and not isinstance(value, bool):
+                raise TypeError(f"{f.name} must be a bool, not {type(value).__name__}")
+            if isinstance(allowed, tuple) and value not in allowed:
+                choices = ", ".join(repr(a) for a in allowed)
+                raise ValueError(
+                    f"{f.name}={value!r} is not a value of the option; choose {choices}"
+                )
+        modes = self.mode_values
+        if not isinstance(modes, tuple) or len(modes) != 2:
+            raise TypeError(f"mode_values must be a (SET, GET) pair, not {modes!r}")
+        for value in modes:
+            c_uint(value, "mode_values")
+        if modes[0] == modes[1]:
+            raise ValueError(f"mode_values={modes!r} gives SET and GET one value")
+
     @classmethod
     def options(cls) -> list[tuple[str, str, str]]:
         """Return ``(name, doc, source)`` of every option, in declaration order."""
@@ -210,6 +235,13 @@ class Design:
         """Return a copy named *name* with some options changed."""
         return replace(self, name=name, title=name, **changes)
 
+
+_ALLOWED: Final[dict[str, object]] = {
+    name: bool if hint is bool else get_args(hint)
+    for name, hint in get_type_hints(Design).items()
+    if hint is bool or get_origin(hint) is Literal
+}
+"""The values each option may take: ``bool`` or the members of its ``Literal``."""
 
 _CLAIM_MEMORY: Final[dict[str, Any]] = {
     "memory_claims_domctls": False,

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any, Final, TextIO
 
 from . import __version__
+from .cli import UsageError, read_script
 from .designs import DEFAULT_DESIGN, DESIGNS
 from .invariants import INVARIANTS
 from .patch import Hunk, NotAPatch, parse
@@ -390,13 +391,13 @@ def main(argv: Sequence[str], out: TextIO, err_out: TextIO) -> int:
     parser.add_argument("--latest", action="store_true", help="link to en/latest")
     args = parser.parse_args(argv)
     try:
-        if args.patch == "-":
-            text = sys.stdin.read()
-        else:
-            text = Path(args.patch).read_text(encoding="utf-8", errors="replace")
+        text, name = read_script(args.patch, sys.stdin)
         hunks = parse(text)
-    except (OSError, NotAPatch) as error:
-        print(f"python -m spec review: {args.patch}: {error}", file=err_out)
+    except UsageError as error:
+        print(f"python -m spec review: {error}", file=err_out)
+        return 2
+    except NotAPatch as error:
+        print(f"python -m spec review: {name}: {error}", file=err_out)
         return 2
     site = site_url("latest" if args.latest else __version__, args.base_url)
     reviews = review(hunks, args.design, site)

@@ -8,6 +8,7 @@ it freely, do not assign to it.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterable
 from typing import Final
 
@@ -179,21 +180,28 @@ class HostState:
 
     def _boot_free(self, buddies: list[tuple[int, int]]) -> None:
         """Free only *buddies* at boot; every other frame stays reserved."""
+        taken: list[tuple[int, int]] = []  # the buddies so far as sorted [start, end)
         for mfn, order in buddies:
             node = self.node_of(mfn)
-            last = mfn + (1 << order) - 1
-            if node is None or self.node_of(last) != node or mfn % (1 << order):
+            end = mfn + (1 << order)
+            if node is None or self.node_of(end - 1) != node or mfn % (1 << order):
                 raise ValueError(f"free=({mfn}, {order}) is not an aligned buddy within one node")
             heap = self.heaps[node]
             assert heap is not None
-            if any(heap.containing(p) is not None for p in range(mfn, last + 1)):
+            at = bisect.bisect(taken, (mfn, end))
+            if (at and taken[at - 1][1] > mfn) or (at < len(taken) and taken[at][0] < end):
                 raise ValueError(f"free=({mfn}, {order}) overlaps another free buddy")
+            taken.insert(at, (mfn, end))
             heap.free(mfn, order)
-        for heap in self.heaps:
-            if heap is not None:
-                self.reserved.update(
-                    p for p in range(heap.start, heap.end) if heap.containing(p) is None
-                )
+        for heap in self.heaps:  # every frame of a node outside its free buddies
+            if heap is None:
+                continue
+            start = heap.start
+            lo, hi = (bisect.bisect(taken, (mfn, 0)) for mfn in (heap.start, heap.end))
+            for first, end in taken[lo:hi]:  # each buddy lies within one node
+                self.reserved.update(range(start, first))
+                start = end
+            self.reserved.update(range(start, heap.end))
 
     def fire(self, applied: Rule) -> Rc:
         """Record that *applied* decided part of the current call; return its rc."""

@@ -12,6 +12,7 @@ import errno
 import pytest
 
 from spec import DESIGNS, HOST, LEGACY, ClaimEntry, Domain, Host
+from spec.lifecycle import lifecycle
 
 V8 = DESIGNS["v8"]
 
@@ -392,3 +393,17 @@ def test_kill_releases_node_claims_and_later_calls(host: Host, d: Domain) -> Non
     assert (d.outstanding_pages, host.outstanding_claims, host.claimed_pages) == (0, 0, [0, 0])
     rejected(host, lambda: host.claim_memory(d, [ClaimEntry(1, HOST)]), errno.ESRCH, "domctl-dying")
     assert host.claim_memory(d, []) == 0
+
+
+def test_lifecycle_sets_leave_only_the_state_without_claims() -> None:
+    """Explored from the model: v7's SET moves between claim states (it replaces), v8's
+    only out of no-claim, and v8's SET of no entries releases from every claim state."""
+    sets = {"SET host-wide", "SET node", "SET node + host-wide"}
+    for design, replaces in (("v7", True), ("v8", False)):
+        _, edges = lifecycle(design)
+        moved = {e.source for e in edges if e.operation in sets}
+        assert (moved != {"no-claim"}) == replaces, (design, moved)
+    _, edges = lifecycle("v8")
+    released = {e.source for e in edges if e.operation == "SET of no entries"}
+    assert released == {"host-wide", "node", "host-wide+node"}
+    assert all(e.operation != "SET of no entries" for e in lifecycle("v7")[1])
