@@ -14,6 +14,8 @@ Usage for page authors: ``docs/extension.rst`` ("Writing pages with sphinx_claim
   (:mod:`.structures`): ``claims:data-structures``.
 * Scenarios (:mod:`.scenario`): ``claims:scenario`` runs a script of model calls and
   draws the memory after each step (:mod:`.memory_svg`).
+* Releases (:mod:`.changelog`): ``claims:changelog``, the pages of retired IDs.
+* Source tags (:mod:`.citations`): ``[V7]`` in any text links to its Sources entry.
 * Outputs (:mod:`.export`): ``claims.json`` and the ``rule/<id>.html`` permalinks.
 * Incremental builds (:mod:`.facts`): each page records the model facts it rendered with
   a digest; after a model edit exactly the pages whose facts changed are re-read.
@@ -26,6 +28,8 @@ from typing import TYPE_CHECKING, Final
 
 from . import (
     capi,
+    changelog,
+    citations,
     cview,
     diagrams,
     dot,
@@ -128,11 +132,14 @@ def setup(app: Sphinx) -> ExtensionMetadata:
         "c-program": cview.CProgram,
         "sequence": sequence.SequenceDiagram,
         "data-structures": structures.DataStructures,
+        "changelog": changelog.ChangelogDirective,
     }.items():
         app.add_directive_to_domain("claims", name, directive)
     scenario.setup(app)  # claims:scenario (scenario.py, owned by the scenario helper)
     app.add_css_file(cview.CSS)  # in scenario's static directory
+    citations.setup(app)  # [V7] in text links to the Sources page
 
+    app.connect("config-inited", dot.default_dot)
     app.connect("config-inited", _config_inited)
     app.connect("builder-inited", dot.check)
     app.connect("env-get-outdated", facts.get_outdated)
