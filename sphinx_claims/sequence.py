@@ -174,9 +174,9 @@ def render_svg(uid: str, title: str, diagram: Sequence[Row], description: str) -
         f'<svg xmlns="http://www.w3.org/2000/svg" class="claims-sequence" width="{WIDTH}" '
         f'height="{height}" viewBox="0 0 {WIDTH} {height}" role="img" '
         f'aria-labelledby="{uid}-title {uid}-desc">',
-        f'<title id="{uid}-title">{escape(title)}</title>',
-        f'<desc id="{uid}-desc">{escape(description)}</desc>',
-        "<style>"
+        f'<title class="nohighlight" id="{uid}-title">{escape(title)}</title>',
+        f'<desc class="nohighlight" id="{uid}-desc">{escape(description)}</desc>',
+        '<style class="nohighlight">'
         f".claims-sequence text{{font:{FONT}px system-ui,sans-serif;fill:currentColor}}"
         ".claims-sequence .head{font-weight:bold}"
         ".claims-sequence .note{font-style:italic}"
@@ -198,7 +198,8 @@ def render_svg(uid: str, title: str, diagram: Sequence[Row], description: str) -
     for lock in locks:
         parts.append(
             f'<text class="head" x="{lock_x[lock] + LOCK_WIDTH // 2 - 3}" y="20" '
-            f'text-anchor="middle"><title>{escape(lock)}</title>{LOCK_NAMES[lock]}</text>'
+            f'text-anchor="middle"><title class="nohighlight">{escape(lock)}</title>'
+            f"{LOCK_NAMES[lock]}</text>"
         )
     for number, row in enumerate(diagram):
         top = TOP + ROW * number
@@ -207,7 +208,7 @@ def render_svg(uid: str, title: str, diagram: Sequence[Row], description: str) -
             x = lock_x[lock]
             parts.append(
                 f'<rect class="held" x="{x}" y="{top}" width="{LOCK_WIDTH - 6}" height="{ROW}">'
-                f"<title>{escape(lock)} held</title></rect>"
+                f'<title class="nohighlight">{escape(lock)} held</title></rect>'
             )
             if lock in row.takes:
                 parts.append(

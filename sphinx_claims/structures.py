@@ -104,8 +104,8 @@ def render_svg(uid: str, title: str, drawn: Sequence[Box], values: bool) -> str:
         f'<svg xmlns="http://www.w3.org/2000/svg" class="claims-structures" width="{WIDTH}" '
         f'height="{height}" viewBox="0 0 {WIDTH} {height}" role="img" '
         f'aria-labelledby="{uid}-title">',
-        f'<title id="{uid}-title">{escape(title)}</title>',
-        "<style>"
+        f'<title class="nohighlight" id="{uid}-title">{escape(title)}</title>',
+        '<style class="nohighlight">'
         f".claims-structures text{{font:{FONT}px ui-monospace,monospace;fill:currentColor}}"
         f".claims-structures .head{{font:bold {FONT}px system-ui,sans-serif}}"
         ".claims-structures .box{fill:none;stroke:currentColor;stroke-opacity:.6}"
@@ -123,7 +123,7 @@ def render_svg(uid: str, title: str, drawn: Sequence[Box], values: bool) -> str:
         y += ROW
         for f in box.fields:
             parts.append(
-                f'<text x="16" y="{y + 15}"><title>{escape(f.model)}</title>'
+                f'<text x="16" y="{y + 15}"><title class="nohighlight">{escape(f.model)}</title>'
                 f"{escape(f.declaration)}</text>"
             )
             if f.locks:
