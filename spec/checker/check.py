@@ -4,8 +4,9 @@
 from __future__ import annotations
 
 from ..rules import observe
-from .alphabet import alphabet
+from .alphabet import Op, alphabet
 from .config import CheckConfig
+from .reduction import Reduction
 from .reports import CheckResult, Finding, script
 from .workers import ParallelChecker
 
@@ -23,15 +24,35 @@ class Checker(ParallelChecker):
     def __init__(
         self, config: CheckConfig, *, coverage: bool = False, workers: int | None = None
     ) -> None:
+        host = config.build()
+        static = alphabet(config)
+        self.reduction = Reduction(config, list(host.domains), static) if config.reduction else None
         super().__init__(
-            config.build(),
-            alphabet(config),
+            host,
+            static,
             config.depth,
             config.max_states,
             workers=1 if coverage else workers,
+            key=self.reduction.key if self.reduction else None,
         )
         self.config = config
         self.coverage = coverage
+
+    def actual_trace(self, state: int, last: Op | None = None) -> list[Op]:
+        """The calls that reach *state* from the initial host, then *last*: the search's
+        own trace (:meth:`trace`), mapped back through the permutations of a symmetry."""
+        ops = self.trace(state)
+        if self.reduction is None or not self.reduction.perms:
+            return ops + ([last] if last is not None else [])
+        numbers = [state]
+        while numbers[-1] > 0:
+            numbers.append(self.parent[numbers[-1]])
+        states = [self.codec.unpack(self.keys[n]) for n in reversed(numbers[1:])]
+        trace = self.reduction.actual(
+            self.host, self.codec, list(zip(states, ops, strict=True)), last
+        )
+        self._current = self.codec.encode(self.host)
+        return trace
 
     def result(self) -> CheckResult:
         """Explore and return the findings with their traces."""
@@ -44,12 +65,13 @@ class Checker(ParallelChecker):
             counts = {}
         findings = []
         for prop, (message, state, op) in self.found.items():
-            trace = self.trace(state) + ([op] if op is not None else [])
+            trace = self.actual_trace(state, op)
             finding = Finding(prop, message, trace)
             finding.script = script(self.config, finding)
             findings.append(finding)
         findings.sort(key=lambda f: (len(f.trace), f.property))
-        return CheckResult(self.config, stats, findings, self.soft_states, counts)
+        reduced = self.reduction.describe() if self.reduction else "none (--no-reduction)"
+        return CheckResult(self.config, stats, findings, self.soft_states, counts, reduced)
 
 
 def check(

@@ -44,6 +44,13 @@ def main(argv: Sequence[str] | None = None, out: Any = None) -> int:
         "succeed, for deep bounds (see spec.checker.alphabet)",
     )
     parser.add_argument(
+        "--no-reduction",
+        dest="reduction",
+        action="store_false",
+        help="explore every state, not one of each class of equivalent states (dead "
+        "domains' dead fields, symmetric domains: spec.checker.reduction)",
+    )
+    parser.add_argument(
         "--workers",
         type=int,
         default=None,
@@ -69,6 +76,7 @@ def main(argv: Sequence[str] | None = None, out: Any = None) -> int:
             max_pages=args.max_pages,
             max_states=args.max_states,
             profile=args.profile,
+            reduction=args.reduction,
         )
     except ValueError as error:
         parser.error(str(error))

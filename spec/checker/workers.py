@@ -8,12 +8,13 @@ import marshal
 import os
 import sys
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, Final
 
 from ..host import Host
 from .alphabet import Op, _free_op, _online_op, state_ops
+from .codec import State
 from .properties import PropertyChecker, _checked
 
 PARALLEL_MIN: Final = 200
@@ -30,6 +31,7 @@ class ParallelChecker(PropertyChecker):
 
     :param host: the initial state.
     :param static: the calls tried in every state (:func:`~spec.checker.alphabet.alphabet`).
+    :param key: the key of a state (:class:`~spec.checker.search.Explorer`).
     :param workers: how many processes expand a large level (None: one per CPU this
         process may use; 1: none forked). A level of fewer than :data:`PARALLEL_MIN`
         states per worker is expanded in the process. The states, their numbers, the
@@ -43,8 +45,9 @@ class ParallelChecker(PropertyChecker):
         depth: int,
         max_states: int = 0,
         workers: int | None = None,
+        key: Callable[[State], bytes] | None = None,
     ) -> None:
-        super().__init__(host, lambda h: static + state_ops(h), depth, max_states)
+        super().__init__(host, lambda h: static + state_ops(h), depth, max_states, key)
         self.workers = _cpus() if workers is None else max(workers, 1)
         self.parallel_min = PARALLEL_MIN
         self._static = static
