@@ -21,10 +21,19 @@ BUILD = DOCS / "_build"
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """Run the unit tests, the doc examples (Sybil) and the model's docstrings."""
+    """Run the unit tests, the doc examples (Sybil) and the model's docstrings.
+
+    In one pytest-xdist worker per CPU; ``--dist loadscope`` keeps a module's tests in one
+    worker, so a Sphinx project a module builds once (a module-scoped fixture) is built
+    once. Coverage is measured across the workers (pytest-cov). ``-- -n 0`` runs serially.
+    """
     session.install("-e", ".[test]")
     session.run(
         "pytest",
+        "-n",
+        "auto",
+        "--dist",
+        "loadscope",
         "--cov=spec",
         "--cov-branch",
         "--cov-report=term-missing:skip-covered",

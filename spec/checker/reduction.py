@@ -16,7 +16,7 @@ findings and the lengths of their traces are those of the unreduced search (the 
   0 + 0 <= max_pages) and its ``last_alloc_node`` only by its own allocations, which take
   a free buddy from the head of its list and, refused, free it again: the free lists and
   counters come back as they were, and only ``last_alloc_node`` (dead itself) changes
-  (``tests/test_checker.py`` checks this in every explored state). Both are set to 0 in
+  (``tests/test_checker_reduction.py`` checks this on explored states). Both are set to 0 in
   the key.
 * **Symmetry of interchangeable domains.** Two domains are interchangeable when the
   initial host and the alphabet are the same with their domids swapped (the same
