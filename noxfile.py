@@ -92,14 +92,15 @@ def browser(session: nox.Session) -> None:
 
 @nox.session
 def check(session: nox.Session) -> None:
-    """Model checking at larger bounds than nox -s tests, printing states per second.
+    """Model checking at larger bounds than nox -s tests, printing states per second; large
+    levels on a local Dask cluster of one worker per CPU.
 
     On 2 nodes of 4 pages and 2 domains: upstream reproduces the offlining bug
     (claims-model.md 7.1: claims above free memory, then a claim the unsigned wrap lets
     through); v7 is clean at depth 5 with the full alphabet and at depth 8 with the lean
     one. Options after ``--`` go to the depth-8 run (``-- --depth 9``).
     """
-    session.install("-e", ".")
+    session.install("-e", ".[dask]")
     run = ("python", "-m", "spec", "check", "--nodes", "2", "--pages", "4", "--domains", "2")
     expected = "inv-global,inv-host-satisfiable,prop-claim-within-free"
     session.run(*run, "--design", "upstream", "--depth", "4", "--expect", expected)

@@ -3,6 +3,11 @@
 
 from __future__ import annotations
 
+import functools
+import pickle
+import threading
+from typing import Any
+
 from ..rules import observe
 from .alphabet import Op, alphabet
 from .config import CheckConfig
@@ -19,10 +24,16 @@ class Checker(ParallelChecker):
     :param coverage: count the rules fired (slower; always in one process).
     :param workers: how many processes expand a large level
         (:class:`~spec.checker.workers.ParallelChecker`); the result is the same.
+    :param scheduler: the address of a Dask scheduler whose workers expand them instead.
     """
 
     def __init__(
-        self, config: CheckConfig, *, coverage: bool = False, workers: int | None = None
+        self,
+        config: CheckConfig,
+        *,
+        coverage: bool = False,
+        workers: int | None = None,
+        scheduler: str | None = None,
     ) -> None:
         host = config.build()
         static = alphabet(config)
@@ -34,6 +45,8 @@ class Checker(ParallelChecker):
             config.max_states,
             workers=1 if coverage else workers,
             key=self.reduction.key if self.reduction else None,
+            remote=functools.partial(expand_remote, config),
+            scheduler=None if coverage else scheduler,
         )
         self.config = config
         self.coverage = coverage
@@ -75,7 +88,27 @@ class Checker(ParallelChecker):
 
 
 def check(
-    config: CheckConfig, *, coverage: bool = False, workers: int | None = None
+    config: CheckConfig,
+    *,
+    coverage: bool = False,
+    workers: int | None = None,
+    scheduler: str | None = None,
 ) -> CheckResult:
     """Explore *config* and return the result (see :class:`Checker`)."""
-    return Checker(config, coverage=coverage, workers=workers).result()
+    return Checker(config, coverage=coverage, workers=workers, scheduler=scheduler).result()
+
+
+_LOCAL = threading.local()  # a worker's checkers, by pickled config (one per thread)
+
+
+def expand_remote(
+    config: CheckConfig, keys: list[bytes], broken: list[bool], found: list[str]
+) -> list[Any]:
+    """The task a Dask worker runs: :meth:`Checker.expand_keys` of a checker of *config*,
+    built on the worker's first task of that config and kept for the next."""
+    checkers: dict[bytes, Checker] = _LOCAL.__dict__.setdefault("checkers", {})
+    name = pickle.dumps(config)
+    checker = checkers.get(name)
+    if checker is None:
+        checker = checkers[name] = Checker(config, workers=1)
+    return checker.expand_keys(keys, broken, found)
