@@ -69,10 +69,11 @@ def run_op(host: Host, codec: Codec, state: State, op: object) -> tuple[object, 
     return result, codec.encode(host), sorted(label for label, _ in violations(host))
 
 
-def test_a_dead_domains_max_pages_and_last_alloc_node_change_nothing_else() -> None:
+@pytest.mark.parametrize("design", list(DESIGNS))
+def test_a_dead_domains_max_pages_and_last_alloc_node_change_nothing_else(design: str) -> None:
     """States that differ only in a dead domain's max_pages and last_alloc_node give, under
     every call, the same result, the same invariants and states that differ only there."""
-    config = CheckConfig("v7", depth=2, reduction=False)
+    config = CheckConfig(design, depth=2, reduction=False)
     checker, states = states_of(config)
     reduction = Reduction(config, list(checker.host.domains), [])
     ops = checker.ops(checker.host)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..abi import HOST, LEGACY, MAX_NUMNODES_DEFAULT, UINT_MAX, ClaimEntry, target_name
+from ..designs import get_design
 from ..host import Host
 from ..state import HostState
 from .config import CheckConfig
@@ -20,7 +21,7 @@ class Op:
     :param args: positional arguments (domains are given by domid).
     :param kwargs: keyword arguments as ``(name, value)`` pairs.
     :param kind: what the call is, for the properties: ``claim``, ``set``, ``get``,
-        ``alloc``, ``free``, ``offline``, ``online``, ``maxmem`` or ``destroy``.
+        ``alloc``, ``free``, ``offline``, ``online``, ``maxmem``, ``pause`` or ``destroy``.
     :param call: for an explorer whose steps are not one call each (for example
         :mod:`spec.lifecycle`): a function of the host that makes the step; *method*
         then only names it.
@@ -77,7 +78,9 @@ def alphabet(config: CheckConfig) -> list[Op]:
     and a short buffer, no entries and too many; GET of the count, too small and large
     enough (and into a NULL buffer), and a bad mode; allocations of order 0 and 1 with
     and without a node, exact node, ``MEMF_no_refcount`` and an order past
-    ``MAX_ORDER``; ``max_pages`` lowered and restored; destruction. Then anonymous
+    ``MAX_ORDER``; ``max_pages`` lowered and restored; destruction; where SET needs a
+    paused domain (v8) pausing and unpausing, and with v8's domctls a bad ``pad`` for
+    each and an undefined bit-31 target. Then anonymous
     allocations, offlining of every frame and of an invalid one, and calls for an
     unknown domid.
 
@@ -94,6 +97,7 @@ def alphabet(config: CheckConfig) -> list[Op]:
     total = n * p
     last = n - 1
     full = config.profile == "full"
+    design = get_design(config.design)
     ops: list[Op] = []
     for domid, limit in enumerate(config.limits, start=1):
         last_domain = domid == config.domains
@@ -133,6 +137,13 @@ def alphabet(config: CheckConfig) -> list[Op]:
         ops.append(Op("get_claims", (domid, n + 1), kind="get"))
         ops.append(Op("get_claims", (domid, n + 1), (("null_handle", True),), kind="get"))
         ops.append(Op("domctl_claim_memory", (domid, 2, None, 0), kind="get"))
+        if design.memory_claims_domctls:
+            ops.append(Op("domctl_set_memory_claims", (domid, None, 0, 1), kind="set"))
+            ops.append(Op("domctl_get_memory_claims", (domid, None, 1, 1), kind="get"))
+            ops.append(Op("claim_memory", (domid, (ClaimEntry(1, HOST | 1),)), kind="set"))
+        if design.set_requires_pause:
+            ops.append(Op("pause_domain", (domid,), kind="pause"))
+            ops.append(Op("unpause_domain", (domid,), kind="pause"))
         allocs: list[tuple[int, tuple[tuple[str, Any], ...]]] = [
             (0, ()),
             (0, (("node", 0), ("exact_node", True))),

@@ -50,6 +50,7 @@ class Codec:
                     d.last_alloc_node,
                     tuple(d.claims),
                     tuple(d.pages),
+                    d.controller_pause_count,
                 )
             )
         heaps = []
@@ -115,6 +116,7 @@ class Codec:
                     d.last_alloc_node,
                     claims,
                     owned,
+                    d.controller_pause_count,
                 ) = dk
                 d.claims[:] = claims
                 if new_pages or owned != was[8]:  # the pages of *allocated*, in list order

@@ -222,7 +222,7 @@ class PropertyChecker(Explorer):
         n = self.codec.nodes
         before, after = parent[1][i], state[1][i]
         lost = before[3] - after[3]
-        same = (0, 1, 2, 5, 8)  # max_pages, tot_pages, extra_pages, is_dying, pages
+        same = (0, 1, 2, 5, 8, 9)  # max_pages, tot/extra pages, is_dying, pages, pauses
         return (
             0 <= lost <= 1 << order
             and parent[0][1] - state[0][1] == lost
