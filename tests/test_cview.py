@@ -18,9 +18,8 @@ from pathlib import Path
 import pytest
 
 import spec
-from spec.registry import C_NAMES
 from spec.replay import replay
-from sphinx_claims import cdecl, cprogram, cview
+from sphinx_claims import cdecl, cprogram, cview, model
 
 pytest_plugins = ["sphinx.testing.fixtures"]
 
@@ -59,7 +58,7 @@ def site_scripts() -> Iterator[tuple[str, int, list[str], str]]:
 
 
 def compile_c(tmp: Path, design: str, source: str, *flags: str) -> subprocess.CompletedProcess[str]:
-    (tmp / cprogram.header_name(design)).write_text(cdecl.header(cdecl.DesignView(design, C_NAMES)))
+    (tmp / cprogram.header_name(design)).write_text(cdecl.header(cview.view(design)))
     program = tmp / "program.c"
     program.write_text(source)
     assert GCC is not None, "gcc is needed to check the generated C"
@@ -112,7 +111,7 @@ def test_every_script_of_the_site_compiles(
 
 @pytest.mark.parametrize("design", list(spec.DESIGNS))
 def test_each_designs_header_and_declarations_compile(tmp_path: Path, design: str) -> None:
-    view = cdecl.DesignView(design, C_NAMES)
+    view = cview.view(design)
     hypervisor, _ = cview.declarations(design, [], "hypervisor")
     interface, _ = cview.declarations(design, [], "interface")
     source = f'#include "{cprogram.header_name(design)}"\n{hypervisor}\n'
@@ -141,7 +140,7 @@ def test_v6_and_v7_spell_the_interface_as_each_wrote_it() -> None:
 
 
 def test_a_macro_value_is_the_abi_constant(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(spec.abi, "XEN_DOMCTL_claim_memory", 93)
+    monkeypatch.setattr(model.module("abi"), "XEN_DOMCTL_claim_memory", 93)
     block, _ = cview.declarations("v7", ["XEN_DOMCTL_claim_memory"], "interface")
     assert "#define XEN_DOMCTL_claim_memory 93" in block
 
@@ -149,12 +148,12 @@ def test_a_macro_value_is_the_abi_constant(monkeypatch: pytest.MonkeyPatch) -> N
 def test_a_changed_prototype_changes_the_program(monkeypatch: pytest.MonkeyPatch) -> None:
     code = "host = Host(nodes=[8])\nd = host.create_domain()\nhost.claim_pages(d, 4)\n"
     assert "rc = xc_domain_claim_pages(xch, d, 4);" in program_of(code, "v7")
-    entry = C_NAMES["xc_domain_claim_pages"]
+    entry = model.c_names()["xc_domain_claim_pages"]
     swapped = entry.declaration.replace(
         "uint32_t domid, unsigned long nr_pages", "unsigned long nr_pages, uint32_t domid"
     )
     changed = dataclasses.replace(entry, declaration=swapped)
-    monkeypatch.setitem(C_NAMES, "xc_domain_claim_pages", changed)
+    monkeypatch.setitem(model.c_names(), "xc_domain_claim_pages", changed)
     assert "rc = xc_domain_claim_pages(xch, 4, d);" in program_of(code, "v7")
 
 

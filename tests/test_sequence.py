@@ -11,9 +11,8 @@ from pathlib import Path
 import pytest
 
 from spec import ClaimEntry, Host
-from spec.registry import C_NAMES
 from spec.trace import tracing
-from sphinx_claims import sequence
+from sphinx_claims import model, sequence
 
 SET = """host = Host(nodes=[8, 8])
 d = host.create_domain()
@@ -53,8 +52,10 @@ def test_the_designs_draw_their_own_sequences() -> None:
 
 def test_editing_the_model_changes_the_diagram(monkeypatch: pytest.MonkeyPatch) -> None:
     before = drawn(SET, "v7")
-    entry = C_NAMES["domain_set_claim_entries"]
-    monkeypatch.setitem(C_NAMES, entry.name, dataclasses.replace(entry, locks=("heap_lock",)))
+    entry = model.c_names()["domain_set_claim_entries"]
+    monkeypatch.setitem(
+        model.c_names(), entry.name, dataclasses.replace(entry, locks=("heap_lock",))
+    )
     after = drawn(SET, "v7")
     assert after != before
     assert "call handler->claims domain_set_claim_entries() → 0 domctl_lock, +heap_lock" in after

@@ -6,8 +6,7 @@ import dataclasses
 
 import pytest
 
-from spec.registry import C_NAMES
-from sphinx_claims import structures
+from sphinx_claims import model, structures
 
 SCRIPT = """host = Host(nodes=[8, 8])
 d = host.create_domain()
@@ -40,8 +39,8 @@ def test_each_design_draws_its_own_names() -> None:
 
 
 def test_a_lock_in_the_registry_is_a_lock_in_the_diagram(monkeypatch: pytest.MonkeyPatch) -> None:
-    entry = C_NAMES["outstanding_claims"]
-    monkeypatch.setitem(C_NAMES, entry.name, dataclasses.replace(entry, locks=()))
+    entry = model.c_names()["outstanding_claims"]
+    monkeypatch.setitem(model.c_names(), entry.name, dataclasses.replace(entry, locks=()))
     assert rows("", "v7")["unsigned long outstanding_claims;"] == ("", "")
 
 
