@@ -12,6 +12,8 @@ Usage for page authors: ``docs/extension.rst`` ("Writing pages with sphinx_claim
 * Scenarios (:mod:`.scenario`): ``claims:scenario`` runs a script of model calls and
   draws the memory after each step (:mod:`.memory_svg`).
 * Outputs (:mod:`.export`): ``claims.json`` and the ``rule/<id>.html`` permalinks.
+* The playground (:mod:`.playground`): every doctest runs, and can be edited, in the
+  reader's browser, under the Pyodide the site ships.
 * Incremental builds (:mod:`.facts`): each page records the model facts it rendered with
   a digest; after a model edit exactly the pages whose facts changed are re-read.
 """
@@ -21,7 +23,7 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING, Final
 
-from . import capi, diagrams, dot, export, facts, model, scenario
+from . import capi, diagrams, dot, export, facts, model, playground, scenario
 from .domain import ClaimsDomain, check_coverage, quiet_undeclared
 from .invariants import InvariantDirective, InvariantsDirective
 from .rules import RuleDirective, RulesDirective
@@ -110,6 +112,7 @@ def setup(app: Sphinx) -> ExtensionMetadata:
     }.items():
         app.add_directive_to_domain("claims", name, directive)
     scenario.setup(app)  # claims:scenario (scenario.py, owned by the scenario helper)
+    playground.setup(app)  # the examples run in the reader's browser (playground.py)
 
     app.connect("config-inited", _config_inited)
     app.connect("builder-inited", dot.check)
