@@ -13,7 +13,10 @@ invisible set-up blocks (``.. invisible-code-block: python`` and MyST's
 ``% invisible-code-block: python``). A doctest block gets the class
 ``claims-try-block`` and an id; the list goes in the page as JSON, read by
 ``claims-playground.js``, which adds the controls (``claims-try``) and starts the
-worker on the first run.
+worker on the first run. A ``claims:scenario`` figure gets an id and its script, designs
+and the report of its build-time replay in the list: the reader can run the script again,
+edited or not, and the browser redraws its pictures with the extension's
+:mod:`~sphinx_claims.memory_svg`, shipped as ``claims_memory_svg.py``.
 
 Options (``conf.py``):
 
@@ -61,6 +64,9 @@ PYODIDE_FILES: Final = (
 library, the lock file Pyodide reads at start-up, and the package's name and licence."""
 RUNTIME: Final = Path(__file__).with_name("playground_runtime.py")
 RUNTIME_NAME: Final = "claims_playground.py"
+PICTURES: Final = Path(__file__).with_name("memory_svg.py")
+PICTURES_NAME: Final = "claims_memory_svg.py"
+"""The scenario pictures' code, pure Python: the browser redraws a scenario with it."""
 OUT_DIR: Final = "claims-playground"
 ARCHIVE: Final = "model.zip"
 DATA_ID: Final = "claims-playground-data"
@@ -96,7 +102,7 @@ def pyodide_dir(app: Sphinx) -> Path:
 def build_archive(root: Path, package: Path, patterns: list[str]) -> bytes:
     """The zip the browser unpacks: the model *package*, the runtime and the files of
     *patterns* under *root*, with fixed times, so that the same files give the same bytes."""
-    members: dict[str, bytes] = {RUNTIME_NAME: RUNTIME.read_bytes()}
+    members = {RUNTIME_NAME: RUNTIME.read_bytes(), PICTURES_NAME: PICTURES.read_bytes()}
     for path in sorted(package.rglob("*.py")):
         members[path.relative_to(root).as_posix()] = path.read_bytes()
     for pattern in patterns:
@@ -180,7 +186,13 @@ def _doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> Non
     if shipment is None:
         return
     blocks = page_blocks(doctree, app.env.doc2path(docname).suffix == ".rst")
-    if not any(kind == "doctest" for kind, _, _ in blocks):
+    scenarios: dict[str, dict[str, Any]] = {}
+    ran = (box for box in doctree.findall(nodes.container) if "script" in box.attributes)
+    for number, box in enumerate(ran):  # the claims:scenario figures (scenario.py)
+        ident = f"claims-try-scenario-{number}"
+        box["ids"].append(ident)
+        scenarios[ident] = {k: box[k] for k in ("script", "designs", "report")}
+    if not scenarios and not any(kind == "doctest" for kind, _, _ in blocks):
         return
     tries: dict[str, int] = {}
     for index, (_, _, node) in enumerate(blocks):
@@ -193,6 +205,7 @@ def _doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> Non
         "version": shipment.version,
         "blocks": [[kind, code] for kind, code, _ in blocks],
         "tries": tries,
+        "scenarios": scenarios,
     }
     text = json.dumps(data).replace("</", "<\\/")
     script = f'<script type="application/json" id="{DATA_ID}">{text}</script>'

@@ -131,6 +131,36 @@ class Session:
         """:meth:`run`, its result as JSON for the worker."""
         return json.dumps([asdict(s) for s in self.run(index, code)])
 
+    def scenario_json(self, script: str, designs_json: str) -> str:
+        """:func:`run_scenario`, its result as JSON for the worker."""
+        return json.dumps(run_scenario(script, json.loads(designs_json)))
+
+
+def run_scenario(script: str, designs: Sequence[str | None]) -> dict[str, Any]:
+    """Replay a ``claims:scenario`` script under each of *designs* as the build does:
+    the report of ``python -m spec replay`` and the memory pictures of every host after
+    each step that ran (the extension's ``memory_svg``, shipped as ``claims_memory_svg``)."""
+    import claims_memory_svg as svg  # type: ignore[import-not-found]
+    from spec.replay import replay, report
+
+    try:
+        runs = [replay(script, d, "<scenario>", observe_host=svg.layout) for d in designs]
+    except SyntaxError as error:
+        return {"report": error_line(error), "pictures": []}
+    pictures = []
+    for r in runs:
+        for index, step in enumerate(r.steps):
+            if not (step.ran and step.shown):
+                continue
+            for name, layout in step.hosts:
+                title = step.source.splitlines()[0]
+                title += f" → {step.value}" if step.value is not None else ""
+                title += f" ({r.design})" if r.design else ""
+                uid = f"claims-try-svg-{r.design}-{index}-{name}"
+                picture = svg.render_svg(layout, uid, title, stopped=step.error is not None)
+                pictures.append({"title": title, "svg": picture})
+    return {"report": report(runs), "pictures": pictures}
+
 
 def start(blocks_json: str) -> Session:
     """A :class:`Session` of the ``[[kind, code], ...]`` the page holds."""

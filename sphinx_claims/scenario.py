@@ -281,7 +281,11 @@ class ScenarioDirective(ModelDirective):
                 self.warn(
                     f"the script was expected to stop under {name} but ran to the end", SCENARIO
                 )
-        return [self.figure(runs)]
+        figure = self.figure(runs)
+        # what the playground (playground.py) needs to run the script again in the browser
+        figure["script"], figure["designs"] = code, [r.design for r in runs]
+        figure["report"] = cast("Callable[[list[Run]], str]", model.module("replay").report)(runs)
+        return [figure]
 
     def figure(self, runs: list[Run]) -> nodes.container:
         """The pictures of every run, a row per step and a column per design."""

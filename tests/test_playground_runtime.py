@@ -114,3 +114,24 @@ def test_python_m_runs_in_this_python(tmp_path: Path, capsys: pytest.CaptureFixt
     with pytest.raises(OSError, match="cannot start"):
         subprocess.run(["ls"])
     assert Path.cwd() != tmp_path
+
+
+def test_a_scenario_replays_as_python_m_spec_replay_and_is_redrawn(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from spec.replay import replay, report
+    from sphinx_claims import memory_svg
+
+    monkeypatch.setitem(sys.modules, "claims_memory_svg", memory_svg)  # as the archive has it
+    script = "host = Host(nodes=[8])\nd = host.create_domain()\n"
+    script += "host.claim_memory(d, [ClaimEntry(4, 0)])\n"
+    got = runtime.run_scenario(script, ["v6", "v7"])
+    assert got["report"] == report([replay(script, d) for d in ("v6", "v7")])
+    assert [p["title"] for p in got["pictures"]] == [
+        f"{line} → {value} ({d})"
+        for d in ("v6", "v7")
+        for line, value in zip(script.splitlines(), [f"host ({d})", "domain 1", "0"], strict=True)
+    ]
+    assert all(p["svg"].startswith("<svg") for p in got["pictures"])
+    broken = runtime.run_scenario("host = (\n", [None])
+    assert broken["pictures"] == [] and broken["report"].startswith("SyntaxError: ")

@@ -3,9 +3,10 @@
    A worker keeps the page responsive while an example runs, and the page can stop one
    that does not end by terminating it. Messages:
      in:  {type: "init", pyodide: URL of _static/pyodide/, model: URL of model.zip, blocks}
-          {type: "run", id, index, code}
+          {type: "run", id, index, code} | {type: "scenario", id, code, designs}
      out: {type: "ready"} | {type: "failed", error}
-          {type: "result", id, shown: [{source, output, error}], ms} */
+          {type: "result", id, shown: [{source, output, error}], ms}
+          {type: "result", id, scenario: {report, pictures: [{title, svg}]}, ms} */
 "use strict";
 
 const HOME = "/home/pyodide/claims";
@@ -33,15 +34,23 @@ self.onmessage = async (event) => {
     } catch (error) {
       self.postMessage({ type: "failed", error: String(error) });
     }
-  } else if (message.type === "run") {
+  } else if (message.type === "run" || message.type === "scenario") {
     const start = performance.now();
-    let shown;
+    const result = { type: "result", id: message.id };
     try {
-      shown = JSON.parse(session.run_json(message.index, message.code));
+      if (message.type === "run") {
+        result.shown = JSON.parse(session.run_json(message.index, message.code));
+      } else {
+        const designs = JSON.stringify(message.designs);
+        result.scenario = JSON.parse(session.scenario_json(message.code, designs));
+      }
     } catch (error) {  // the runtime itself failed: show the last line of its traceback
       const lines = String(error).trim().split("\n");
-      shown = [{ source: message.code, output: "", error: lines[lines.length - 1] }];
+      const last = lines[lines.length - 1];
+      result.shown = [{ source: message.code, output: "", error: last }];
+      result.scenario = { report: last, pictures: [] };
     }
-    self.postMessage({ type: "result", id: message.id, shown, ms: performance.now() - start });
+    result.ms = performance.now() - start;
+    self.postMessage(result);
   }
 };

@@ -1,6 +1,7 @@
 /* The playground's controls (sphinx_claims/playground.py). Under each doctest block
    (.claims-try-block): Run (.claims-try), Edit, Reset, a status line, the editor and the
-   output (.claims-try-output). Nothing loads until the reader first runs an example;
+   output (.claims-try-output); under each scenario the same with .claims-try-scenario,
+   the replay's report as output and the pictures redrawn below it. Nothing loads until the reader first runs an example;
    then one Web Worker (claims-playground-worker.js) loads Pyodide for the page and runs
    every example of it. An example still running after TIMEOUT_MS, or one the reader
    stops, ends the worker; the next run starts a new one. */
@@ -55,7 +56,7 @@
     pending.clear();
   }
 
-  async function run(index, code) {
+  async function run(request) {
     if (figures.requested === null) figures.requested = performance.now();
     if (!worker) startWorker();
     try {
@@ -66,7 +67,7 @@
     }
     const id = nextId++;
     const result = new Promise((resolve, reject) => pending.set(id, { resolve, reject }));
-    worker.postMessage({ type: "run", id, index, code });
+    worker.postMessage({ ...request, id });
     const timer = setTimeout(
       () => stopWorker(`stopped: still running after ${TIMEOUT_MS / 1000} s`), TIMEOUT_MS);
     try {
@@ -116,12 +117,27 @@
     }
   }
 
-  function attach(block, index, number) {
-    const original = page.blocks[index][1];
+  function showScenario(output, pictures, scenario) {
+    output.textContent = scenario.report + "\n";
+    pictures.replaceChildren();
+    for (const picture of scenario.pictures) {
+      const figure = document.createElement("figure");
+      const caption = document.createElement("figcaption");
+      caption.textContent = picture.title;
+      figure.append(caption);
+      figure.insertAdjacentHTML("beforeend", picture.svg);  // drawn by memory_svg.py
+      pictures.append(figure);
+    }
+    pictures.hidden = scenario.pictures.length === 0;
+  }
+
+  // Run, Edit, Reset, status, editor and output after *anchor*; *request* makes the
+  // worker's message from the code, *render* shows its result.
+  function attach(anchor, original, what, request, render) {
     const bar = document.createElement("div");
     bar.className = "claims-try-bar";
-    const runButton = button("▶ Run", "claims-try");
-    runButton.setAttribute("aria-label", `Run example ${number} in the browser`);
+    const runButton = button("▶ Run", what.button);
+    runButton.setAttribute("aria-label", `Run ${what.name} in the browser`);
     const edit = button("Edit", "claims-try-edit");
     edit.setAttribute("aria-expanded", "false");
     const reset = button("Reset", "claims-try-reset");
@@ -131,24 +147,25 @@
     status.setAttribute("role", "status");
     const editor = document.createElement("textarea");
     editor.className = "claims-try-editor";
-    editor.id = `${block.id}-editor`;
+    editor.id = `${anchor.id}-editor`;
     editor.value = original;
     editor.hidden = true;
     editor.spellcheck = false;
+    editor.wrap = "off";  // code scrolls sideways, as the page's blocks do
     editor.rows = Math.min(original.split("\n").length + 1, 20);
-    editor.setAttribute("aria-label", `Code of example ${number} (Ctrl+Enter runs it)`);
+    editor.setAttribute("aria-label", `Code of ${what.name} (Ctrl+Enter runs it)`);
     edit.setAttribute("aria-controls", editor.id);
     const output = document.createElement("pre");
     output.className = "claims-try-output";
     output.setAttribute("aria-live", "polite");
-    output.setAttribute("aria-label", `Output of example ${number}`);
+    output.setAttribute("aria-label", `Output of ${what.name}`);
     output.hidden = true;
     bar.append(runButton, edit, reset, status);
-    block.after(bar, editor, output);
+    anchor.after(bar, editor, output);
 
     let running = false;
     async function go() {
-      if (running) {  // the button reads Stop while an example runs
+      if (running) {  // the button reads Stop while it runs
         stopWorker("stopped");
         return;
       }
@@ -157,8 +174,8 @@
       bar.dataset.state = "running";
       status.textContent = worker ? "Running…" : "Loading Python (Pyodide)…";
       try {
-        const message = await run(index, editor.value);
-        show(output, message.shown);
+        const message = await run(request(editor.value));
+        render(output, message);
         output.hidden = false;
         status.textContent = `Ran in ${Math.round(message.ms)} ms`;
         bar.dataset.state = "done";
@@ -188,14 +205,36 @@
       reset.hidden = true;
       output.hidden = true;
       output.replaceChildren();
-      status.textContent = "Reset to the page's example";
+      if (what.reset) what.reset();
+      status.textContent = "Reset to the page's version";
       editor.focus();
     });
+    return output;
   }
 
   let number = 0;
   for (const [id, index] of Object.entries(page.tries)) {
     const block = document.getElementById(id);
-    if (block) attach(block, index, ++number);
+    if (!block) continue;
+    const what = { name: `example ${++number}`, button: "claims-try" };
+    attach(block, page.blocks[index][1], what, (code) => ({ type: "run", index, code }),
+      (output, message) => show(output, message.shown));
+  }
+  number = 0;
+  for (const [id, scenario] of Object.entries(page.scenarios)) {
+    const figure = document.getElementById(id);
+    if (!figure) continue;
+    const pictures = document.createElement("div");
+    pictures.className = "claims-try-pictures claims-scenario";
+    pictures.hidden = true;
+    const what = {
+      name: `scenario ${++number}`,
+      button: "claims-try-scenario",
+      reset: () => { pictures.hidden = true; pictures.replaceChildren(); },
+    };
+    const output = attach(figure, scenario.script, what,
+      (code) => ({ type: "scenario", code, designs: scenario.designs }),
+      (out, message) => showScenario(out, pictures, message.scenario));
+    output.after(pictures);
   }
 })();

@@ -13,7 +13,8 @@ Stop, Reset, at a phone's width in dark mode.
 
 The figures printed: examples run, examples equal, the time from the first click to
 Pyodide ready (the first page, and the median over pages), and the median time of one
-block of examples after that (in the worker).
+block of examples after that (in the worker). Each ``claims:scenario`` is replayed too:
+its report must be the build's, and its pictures redrawn.
 """
 
 from __future__ import annotations
@@ -53,8 +54,26 @@ RUN_ALL_JS = """async (timeout) => {
                   error: part('.claims-try-error')});
     }
   }
+  const data = JSON.parse(document.getElementById('claims-playground-data').textContent);
+  const scenarios = [];
+  for (const button of document.querySelectorAll('button.claims-try-scenario')) {
+    const bar = button.closest('.claims-try-bar');
+    const id = bar.previousElementSibling.id;
+    button.click();
+    const start = performance.now();
+    while (!['done', 'failed'].includes(bar.dataset.state)) {
+      if (performance.now() - start > timeout) break;
+      await new Promise(r => setTimeout(r, 20));
+    }
+    const output = bar.nextElementSibling.nextElementSibling;
+    const svgs = Array.from(output.nextElementSibling.querySelectorAll('svg'));
+    scenarios.push({id, state: bar.dataset.state, report: output.textContent,
+                    expected: data.scenarios[id].report + '\\n', pictures: svgs.length,
+                    sized: svgs.every(s => s.getBoundingClientRect().width > 0)});
+  }
   const f = window.claimsPlayground || {};
-  return {shown, ready: f.ready !== null && f.requested !== null ? f.ready - f.requested : null,
+  return {shown, scenarios,
+          ready: f.ready !== null && f.requested !== null ? f.ready - f.requested : null,
           runs: f.runs || []};
 }"""
 
@@ -141,6 +160,8 @@ class Figures:
 
     run: int = 0
     equal: int = 0
+    scenarios: int = 0
+    scenarios_equal: int = 0
     ready_ms: list[float] = field(default_factory=list)
     block_ms: list[float] = field(default_factory=list)
 
@@ -153,7 +174,8 @@ class Figures:
         )
         block = f"{statistics.median(self.block_ms):.1f} ms" if self.block_ms else "none ran"
         return [
-            f"playground: examples run: {self.run}, examples equal: {self.equal}",
+            f"playground: examples run: {self.run}, examples equal: {self.equal}; "
+            f"scenarios replayed: {self.scenarios}, as in the build: {self.scenarios_equal}",
             f"playground: first click to Pyodide ready: {ready}",
             f"playground: median time of one block of examples after that: {block} "
             f"({len(self.block_ms)} blocks)",
@@ -197,6 +219,20 @@ def check_examples(page: Any, base: str, pages: list[str], html_dir: Path, repor
             f"{name}: {len(want)} examples give the doctest's output in the browser",
             "; ".join(problems[:8]),
         )
+        for scenario in result["scenarios"]:
+            figures.scenarios += 1
+            same = scenario["state"] == "done" and scenario["report"] == scenario["expected"]
+            figures.scenarios_equal += same
+            report.check(
+                same,
+                f"{name}: scenario {scenario['id']} replays in the browser as in the build",
+                f"got {scenario['report']!r}, the build's replay {scenario['expected']!r}",
+            )
+            report.check(
+                scenario["pictures"] > 0 and scenario["sized"],
+                f"{name}: scenario {scenario['id']} is redrawn in the browser",
+                f"{scenario['pictures']} pictures",
+            )
     return figures
 
 
