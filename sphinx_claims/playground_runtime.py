@@ -141,6 +141,7 @@ def run_scenario(script: str, designs: Sequence[str | None]) -> dict[str, Any]:
     the report of ``python -m spec replay`` and the memory pictures of every host after
     each step that ran (the extension's ``memory_svg``, shipped as ``claims_memory_svg``)."""
     import claims_memory_svg as svg  # type: ignore[import-not-found]
+
     from spec.replay import replay, report
 
     try:
