@@ -113,7 +113,8 @@ def main() -> int:
     for what, size in sizes.items():
         print(f"| {what} | {size:,} |")
     added = sum(sizes.values())
-    print(f"| **total** | **{added:,}** ({100 * added / total:.0f} % of the built site's {total:,}) |")
+    share = f"{100 * added / total:.0f} % of the built site's {total:,}"
+    print(f"| **total** | **{added:,}** ({share}) |")
     cpython = cpython_blocks(args.html)
     figures = browser_figures(args.html, args.chromium)
     for line in figures.lines():
