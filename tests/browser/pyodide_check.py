@@ -19,6 +19,7 @@ its report must be the build's, and its pictures redrawn.
 
 from __future__ import annotations
 
+import ast
 import doctest
 import importlib.util
 import statistics
@@ -92,13 +93,12 @@ def unprompted(source: str) -> str:
     return "\n".join(line[4:] for line in source.rstrip("\n").split("\n"))
 
 
-def _code_lines(source: str) -> list[str]:
-    """The lines of *source* that are code (comments and blank lines differ freely)."""
-    return [
-        line.rstrip()
-        for line in source.splitlines()
-        if line.strip() and not line.strip().startswith("#")
-    ]
+def same_code(a: str, b: str) -> bool:
+    """Whether two sources are the same code (comments and layout may differ)."""
+    try:
+        return ast.dump(ast.parse(a)) == ast.dump(ast.parse(b))
+    except SyntaxError:
+        return a.strip() == b.strip()
 
 
 def expected_examples(source: Path, conftest: Any) -> list[doctest.Example]:
@@ -126,7 +126,7 @@ def compare(
     equal = 0
     for number, (example, got) in enumerate(zip(want, shown, strict=False), 1):
         source = unprompted(got["source"])
-        if _code_lines(source) != _code_lines(example.source):
+        if not same_code(source, example.source):
             problems.append(f"example {number}: ran {source!r}, the doctest is {example.source!r}")
             continue
         options = flags
