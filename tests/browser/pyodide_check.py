@@ -33,8 +33,8 @@ DOCS = ROOT / "docs"
 TIMEOUT_MS = 180_000
 
 RUN_ALL_JS = """async (timeout) => {
-  const shown = [];
-  for (const button of document.querySelectorAll('button.claims-try')) {
+  // click a Run button and wait until its run is over (or the timeout)
+  const runOnce = async (button) => {
     const bar = button.closest('.claims-try-bar');
     bar.dataset.state = '';
     button.click();
@@ -43,6 +43,11 @@ RUN_ALL_JS = """async (timeout) => {
       if (performance.now() - start > timeout) break;
       await new Promise(r => setTimeout(r, 20));
     }
+    return bar;
+  };
+  const shown = [];
+  for (const button of document.querySelectorAll('button.claims-try')) {
+    const bar = await runOnce(button);
     const status = bar.querySelector('.claims-try-status').textContent;
     const output = bar.nextElementSibling.nextElementSibling;
     if (bar.dataset.state !== 'done') { shown.push({failed: status || 'timed out'}); continue; }
@@ -58,14 +63,8 @@ RUN_ALL_JS = """async (timeout) => {
   const data = JSON.parse(document.getElementById('claims-playground-data').textContent);
   const scenarios = [];
   for (const button of document.querySelectorAll('button.claims-try-scenario')) {
-    const bar = button.closest('.claims-try-bar');
+    const bar = await runOnce(button);
     const id = bar.previousElementSibling.id;
-    button.click();
-    const start = performance.now();
-    while (!['done', 'failed'].includes(bar.dataset.state)) {
-      if (performance.now() - start > timeout) break;
-      await new Promise(r => setTimeout(r, 20));
-    }
     const output = bar.nextElementSibling.nextElementSibling;
     const svgs = Array.from(output.nextElementSibling.querySelectorAll('svg'));
     scenarios.push({id, state: bar.dataset.state, report: output.textContent,
