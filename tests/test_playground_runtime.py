@@ -135,3 +135,18 @@ def test_a_scenario_replays_as_python_m_spec_replay_and_is_redrawn(
     assert all(p["svg"].startswith("<svg") for p in got["pictures"])
     broken = runtime.run_scenario("host = (\n", [None])
     assert broken["pictures"] == [] and broken["report"].startswith("SyntaxError: ")
+
+
+def test_where_python_cannot_fork_a_script_runs_in_this_process(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Pyodide has os.fork, which always fails: spec.sandbox runs the function here instead
+    from spec import sandbox
+
+    monkeypatch.setattr(sandbox, "CAN_FORK", False)
+    seen: list[int] = []
+    assert sandbox.isolated(lambda: seen.append(1) or len(seen), 5.0) == 1
+    assert seen == [1]  # the change is this process's: no child ran it
+    monkeypatch.undo()
+    assert sandbox.isolated(lambda: seen.append(2) or len(seen), 5.0) == 2
+    assert seen == [1]
