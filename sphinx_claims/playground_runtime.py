@@ -25,6 +25,7 @@ import runpy
 import subprocess
 import sys
 import traceback
+import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from itertools import pairwise
@@ -189,7 +190,9 @@ def run_process(args: Sequence[str], **options: Any) -> subprocess.CompletedProc
             os.chdir(options["cwd"])
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             try:
-                runpy.run_module(argv[2], run_name="__main__", alter_sys=True)
+                with warnings.catch_warnings():  # a new process would not have it imported
+                    warnings.filterwarnings("ignore", "'.*' found in sys.modules", RuntimeWarning)
+                    runpy.run_module(argv[2], run_name="__main__", alter_sys=True)
             except SystemExit as stop:
                 status = stop.code
             except BaseException:
