@@ -11,6 +11,8 @@ Usage for page authors: ``docs/extension.rst`` ("Writing pages with sphinx_claim
 * C declarations (:mod:`.capi`): ``claims:c-api``.
 * Scenarios (:mod:`.scenario`): ``claims:scenario`` runs a script of model calls and
   draws the memory after each step (:mod:`.memory_svg`).
+* Releases (:mod:`.changelog`): ``claims:changelog``, the pages of retired IDs.
+* Source tags (:mod:`.citations`): ``[V7]`` in any text links to its Sources entry.
 * Outputs (:mod:`.export`): ``claims.json`` and the ``rule/<id>.html`` permalinks.
 * The playground (:mod:`.playground`): every doctest runs, and can be edited, in the
   reader's browser, under the Pyodide the site ships.
@@ -23,7 +25,18 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING, Final
 
-from . import capi, diagrams, dot, export, facts, model, playground, scenario
+from . import (
+    capi,
+    changelog,
+    citations,
+    diagrams,
+    dot,
+    export,
+    facts,
+    model,
+    playground,
+    scenario,
+)
 from .domain import ClaimsDomain, check_coverage, quiet_undeclared
 from .invariants import InvariantDirective, InvariantsDirective
 from .rules import RuleDirective, RulesDirective
@@ -112,11 +125,14 @@ def setup(app: Sphinx) -> ExtensionMetadata:
         "rename-table": RenameTable,
         "design-diff": DesignDiff,
         "c-api": capi.CApi,
+        "changelog": changelog.ChangelogDirective,
     }.items():
         app.add_directive_to_domain("claims", name, directive)
     scenario.setup(app)  # claims:scenario (scenario.py, owned by the scenario helper)
+    citations.setup(app)  # [V7] in text links to the Sources page
     playground.setup(app)  # the examples run in the reader's browser (playground.py)
 
+    app.connect("config-inited", dot.default_dot)
     app.connect("config-inited", _config_inited)
     app.connect("builder-inited", dot.check)
     app.connect("env-get-outdated", facts.get_outdated)
