@@ -100,11 +100,13 @@ def pyodide_dir(app: Sphinx) -> Path:
 
 
 def build_archive(root: Path, package: Path, patterns: list[str]) -> bytes:
-    """The zip the browser unpacks: the model *package*, the runtime and the files of
-    *patterns* under *root*, with fixed times, so that the same files give the same bytes."""
+    """The zip the browser unpacks: the model *package* (every file but the bytecode),
+    the runtime and the files of *patterns* under *root*, with fixed times, so that the
+    same files give the same bytes."""
     members = {RUNTIME_NAME: RUNTIME.read_bytes(), PICTURES_NAME: PICTURES.read_bytes()}
-    for path in sorted(package.rglob("*.py")):
-        members[path.relative_to(root).as_posix()] = path.read_bytes()
+    for path in sorted(package.rglob("*")):  # its data too (spec/changelog.toml)
+        if path.is_file() and "__pycache__" not in path.parts:
+            members[path.relative_to(root).as_posix()] = path.read_bytes()
     for pattern in patterns:
         for path in sorted(root.glob(pattern)):
             if path.is_file() and "_build" not in path.parts:

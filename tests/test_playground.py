@@ -124,7 +124,8 @@ def test_the_build_ships_pyodide_and_the_model(site: SphinxTestApp) -> None:
     with zipfile.ZipFile(static / playground.OUT_DIR / playground.ARCHIVE) as archive:
         names = set(archive.namelist())
         runtime = archive.read(playground.RUNTIME_NAME)
-    assert {"spec/__init__.py", "spec/host.py", "spec/__main__.py"} <= names
+    assert {"spec/__init__.py", "spec/host.py", "spec/__main__.py", "spec/changelog.toml"} <= names
+    assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
     assert "tests/roots/test-playground/myst.md" in names  # claims_playground_files
     assert runtime == playground.RUNTIME.read_bytes()
     data = page_data(site, "index")
