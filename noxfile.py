@@ -41,10 +41,24 @@ def tests(session: nox.Session) -> None:
     )
 
 
+def install_pyodide(session: nox.Session) -> None:
+    """Pyodide for the playground, at the version of package-lock.json (``npm ci``).
+
+    Without npm the site is built without the playground; the build says so in a line.
+    """
+    if shutil.which("npm"):
+        session.run(
+            "npm", "ci", "--no-audit", "--no-fund", "--prefer-offline", "--loglevel=error",
+            external=True,
+        )
+
+
 @nox.session
 def docs(session: nox.Session) -> None:
-    """Build the design site into docs/_build/html with every warning an error."""
+    """Build the design site into docs/_build/html with every warning an error; every
+    example on it runs in the reader's browser (Pyodide, installed by npm when present)."""
     session.install("-e", ".[docs]")
+    install_pyodide(session)
     shutil.rmtree(BUILD / "html", ignore_errors=True)
     session.run(
         "sphinx-build", "-W", "--keep-going", "-n", "-b", "html",
@@ -76,6 +90,7 @@ def browser(session: nox.Session) -> None:
     session.install("-e", ".[browser,test]")
     html = BUILD / "html"
     if "--reuse" not in session.posargs or not (html / "index.html").exists():
+        install_pyodide(session)
         shutil.rmtree(html, ignore_errors=True)
         session.run(
             "sphinx-build", "--keep-going", "-n", "-b", "html", str(DOCS), str(html)

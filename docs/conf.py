@@ -38,6 +38,10 @@ nitpicky = True
 # no page; rules and invariants must each be rendered exactly once.
 claims_require_complete = True
 claims_default_design = "v7"
+# The playground (Pyodide from node_modules/pyodide, which `npm ci` installs): the
+# examples of checking and differences read code blocks of their own page, and the
+# citing page reads the export's schema; the browser gets these files with the model.
+claims_playground_files = ["docs/**/*.rst", "docs/**/*.md", "sphinx_claims/claims.schema.json"]
 
 # Graphviz: SVG output. $GRAPHVIZ_DOT, else a system dot, else the extension picks the
 # pip-installed graphviz-pure (sphinx_claims/dot.py).

@@ -9,8 +9,9 @@ that runs it, nor change that process's modules.
   the child, and a child that has not answered by the hard limit is killed.
 
 ``python -m spec replay`` and ``claims:scenario`` run each replay of a script this way
-(:func:`spec.replay.replay_isolated`). Where there is no ``fork`` (Windows) the function
-runs in the calling process, under :func:`time_limit` only.
+(:func:`spec.replay.replay_isolated`). Where there is no ``fork`` (Windows, and Pyodide,
+whose ``os.fork`` always fails: the site's examples in the browser) the function runs in
+the calling process, under :func:`time_limit` only.
 """
 
 from __future__ import annotations
@@ -31,6 +32,10 @@ T = TypeVar("T")
 GRACE = 2.0
 """Seconds a child may run past its time limit before it is killed (it needs them to
 record the step the limit stopped and send its result)."""
+
+
+CAN_FORK = hasattr(os, "fork") and sys.platform not in {"emscripten", "wasi"}
+"""Whether this Python can fork (CPython's test.support.has_fork_support does the same)."""
 
 
 class TimeLimit(BaseException):
@@ -93,7 +98,7 @@ def isolated(function: Callable[[], T], limit: float | None) -> T:
 
     :raises Ended: the child was killed or gave no result (the message says which).
     """
-    if not hasattr(os, "fork"):  # pragma: no cover (every system the project runs on)
+    if not CAN_FORK:
         return function()
     read, write = os.pipe()
     pid = os.fork()

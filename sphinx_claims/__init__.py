@@ -17,6 +17,8 @@ Usage for page authors: ``docs/extension.rst`` ("Writing pages with sphinx_claim
 * Releases (:mod:`.changelog`): ``claims:changelog``, the pages of retired IDs.
 * Source tags (:mod:`.citations`): ``[V7]`` in any text links to its Sources entry.
 * Outputs (:mod:`.export`): ``claims.json`` and the ``rule/<id>.html`` permalinks.
+* The playground (:mod:`.playground`): every doctest runs, and can be edited, in the
+  reader's browser, under the Pyodide the site ships.
 * Incremental builds (:mod:`.facts`): each page records the model facts it rendered with
   a digest; after a model edit exactly the pages whose facts changed are re-read.
 """
@@ -36,6 +38,7 @@ from . import (
     export,
     facts,
     model,
+    playground,
     scenario,
     sequence,
     structures,
@@ -138,6 +141,7 @@ def setup(app: Sphinx) -> ExtensionMetadata:
     scenario.setup(app)  # claims:scenario (scenario.py, owned by the scenario helper)
     app.add_css_file(cview.CSS)  # in scenario's static directory
     citations.setup(app)  # [V7] in text links to the Sources page
+    playground.setup(app)  # the examples run in the reader's browser (playground.py)
 
     app.connect("config-inited", dot.default_dot)
     app.connect("config-inited", _config_inited)

@@ -308,6 +308,9 @@ class ScenarioDirective(ModelDirective):
         box = self.figure(runs)
         for xref in box.findall(addnodes.pending_xref):  # a missing rule warns here
             self.set_source_info(xref)
+        # what the playground (playground.py) needs to run the script again in the browser
+        box["script"], box["designs"] = code, [r.design for r in runs]
+        box["report"] = cast("Callable[[list[Run]], str]", model.module("replay").report)(runs)
         return [box, *cview.scenario_programs(self, code, runs)]
 
     def figure(self, runs: list[Run]) -> nodes.container:

@@ -31,6 +31,7 @@ from spec.checker import (
     alphabet,
     check,
     main,
+    max_rss_kib,
     state_ops,
 )
 from spec.rules import RULES
@@ -165,6 +166,19 @@ def test_speed_is_counted_as_tlc_counts_it() -> None:
     assert line.startswith("100 states generated, 12 distinct states found, depth 2, 4.00 s: ")
     assert "25 states/s, 3 distinct states/s" in line
 
+
+
+def test_without_getrusage_the_run_says_its_memory_was_not_measured(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Pyodide (the site's examples in the browser) and Windows have no resource module
+    monkeypatch.setitem(sys.modules, "resource", None)
+    assert max_rss_kib() == 0
+    out = io.StringIO()
+    assert main(["--design", "v7", "--depth", "1"], out) == 0
+    assert ", peak RSS not measured (no getrusage here)\n" in out.getvalue()
+    monkeypatch.undo()
+    assert max_rss_kib() > 0
 
 def test_the_cli_exits_non_zero_on_a_violation_and_prints_the_trace() -> None:
     out = io.StringIO()

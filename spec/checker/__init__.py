@@ -51,7 +51,7 @@ from .codec import Codec, State
 from .config import CheckConfig
 from .properties import ATOMICITY_EXCEPTIONS, PROPERTIES, PropertyChecker
 from .reports import CheckResult, Finding, script
-from .search import Explorer, Stats
+from .search import Explorer, Stats, max_rss_kib
 from .workers import PARALLEL_MIN, PARALLEL_ROUND, ParallelChecker
 
 __all__ = [
@@ -73,6 +73,7 @@ __all__ = [
     "alphabet",
     "check",
     "main",
+    "max_rss_kib",
     "script",
     "state_ops",
 ]

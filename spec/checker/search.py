@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import resource
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -46,14 +45,28 @@ class Stats:
 
     def summary(self) -> str:
         """One line of figures, in TLC's terms."""
+        memory = (
+            f"peak RSS {self.peak_rss_kib // 1024} MiB (at most "
+            f"{self.bytes_per_state:,.0f} bytes per distinct state)"
+            if self.peak_rss_kib
+            else "peak RSS not measured (no getrusage here)"
+        )
         return (
             f"{self.transitions:,} states generated, {self.states:,} distinct states found, "
             f"depth {self.depth}{'' if self.complete else ' (stopped at --max-states)'}, "
             f"{self.seconds:.2f} s: {self.generated_per_second:,.0f} states/s, "
-            f"{self.distinct_per_second:,.0f} distinct states/s, "
-            f"peak RSS {self.peak_rss_kib // 1024} MiB (at most "
-            f"{self.bytes_per_state:,.0f} bytes per distinct state)"
+            f"{self.distinct_per_second:,.0f} distinct states/s, {memory}"
         )
+
+
+def max_rss_kib() -> int:
+    """The process's peak resident memory in KiB; 0 where Python has no ``resource``
+    module (Windows, Pyodide in the browser that runs the site's examples)."""
+    try:
+        import resource
+    except ImportError:
+        return 0
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 class Explorer:
@@ -142,7 +155,7 @@ class Explorer:
     def run(self) -> Stats:
         """Explore up to the depth bound; return the figures."""
         stats = self.stats
-        stats.start_rss_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        stats.start_rss_kib = max_rss_kib()
         start = time.perf_counter()
         self.new_state(0, 0)
         frontier = [0]
@@ -159,7 +172,7 @@ class Explorer:
         stats.transitions = self._transitions
         stats.states = len(self.keys)
         stats.seconds = time.perf_counter() - start
-        stats.peak_rss_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        stats.peak_rss_kib = max_rss_kib()
         return stats
 
     def successors(self, parent: int) -> Iterator[tuple[Op, bytes]]:

@@ -321,6 +321,26 @@ def check_rules(page: Any, base: str, pages: list[str], html_dir: Path, report: 
             report.check(ok, f"{permalink} lands on the rule", detail)
 
 
+def check_playground(
+    context: Any, base: str, pages: list[str], html_dir: Path, report: Report
+) -> None:
+    """Every example in Pyodide, and the controls (tests/browser/pyodide_check.py)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import pyodide_check
+
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(f"uncaught: {e}"))
+    figures = pyodide_check.check_examples(page, base, pages, html_dir, report)
+    if figures.run:
+        pyodide_check.check_controls(page, base + "installation.html", report)
+    report.check(not errors, "playground: no console errors", "; ".join(errors[:5]))
+    page.close()
+    for line in figures.lines():
+        print(line, flush=True)
+
+
 def screenshot(page: Any, path: Path) -> None:
     """A whole-page screenshot (Playwright's full_page hangs with Debian's Chromium)."""
     height = page.evaluate("() => document.documentElement.scrollHeight")
@@ -404,6 +424,7 @@ def check_site(
             check_rules(rules_page, base, pages, html_dir, report)
             report.check(not errors, "rule anchors and permalinks: no console errors", str(errors))
             rules_page.close()
+            check_playground(context, base, pages, html_dir, report)
             if screenshots is not None:
                 screenshots.mkdir(parents=True, exist_ok=True)
                 for name in SCREENSHOT_PAGES:
