@@ -6,7 +6,9 @@ Usage for page authors: ``docs/extension.rst`` ("Writing pages with sphinx_claim
 * The ``claims`` domain (:mod:`.domain`): ``claims:rule``, ``claims:rules``,
   ``claims:invariant``, ``claims:invariants`` (:mod:`.rules`, :mod:`.invariants`), the
   roles ``:claims:rule:`` and ``:claims:inv:``, inventory entries, the coverage check.
-* Diagrams (:mod:`.diagrams`): ``claims:state-diagram``, ``claims:accounting-diagram``.
+* Diagrams (:mod:`.diagrams`): ``claims:state-diagram``, ``claims:accounting-diagram``;
+  ``claims:lifecycle-diff`` (:mod:`.lifecycle_diff`); drawn inline in the theme's
+  colours, never shrunk below legible text (:mod:`.svg`).
 * Tables (:mod:`.tables`): ``claims:rename-table``, ``claims:design-diff``.
 * C declarations (:mod:`.capi`): ``claims:c-api``.
 * Scenarios (:mod:`.scenario`): ``claims:scenario`` runs a script of model calls and
@@ -21,7 +23,7 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING, Final
 
-from . import capi, diagrams, dot, export, facts, model, scenario
+from . import capi, diagrams, dot, export, facts, lifecycle_diff, model, scenario, svg
 from .domain import ClaimsDomain, check_coverage, quiet_undeclared
 from .invariants import InvariantDirective, InvariantsDirective
 from .rules import RuleDirective, RulesDirective
@@ -103,6 +105,7 @@ def setup(app: Sphinx) -> ExtensionMetadata:
         "invariant": InvariantDirective,
         "invariants": InvariantsDirective,
         "state-diagram": diagrams.StateDiagram,
+        "lifecycle-diff": lifecycle_diff.LifecycleDiff,
         "accounting-diagram": diagrams.AccountingDiagram,
         "rename-table": RenameTable,
         "design-diff": DesignDiff,
@@ -110,6 +113,7 @@ def setup(app: Sphinx) -> ExtensionMetadata:
     }.items():
         app.add_directive_to_domain("claims", name, directive)
     scenario.setup(app)  # claims:scenario (scenario.py, owned by the scenario helper)
+    svg.setup_html(app)  # the diagrams inline in the page (after scenario: its static dir)
 
     app.connect("config-inited", _config_inited)
     app.connect("builder-inited", dot.check)
