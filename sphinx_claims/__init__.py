@@ -11,6 +11,7 @@ Usage for page authors: ``docs/extension.rst`` ("Writing pages with sphinx_claim
   colours, never shrunk below legible text (:mod:`.svg`).
 * Tables (:mod:`.tables`): ``claims:rename-table``, ``claims:design-diff``.
 * C declarations (:mod:`.capi`): ``claims:c-api``.
+* Further cases of an example a click away (:mod:`.details`): ``claims:more``.
 * Scenarios (:mod:`.scenario`): ``claims:scenario`` runs a script of model calls and
   draws the memory after each step (:mod:`.memory_svg`).
 * Outputs (:mod:`.export`): ``claims.json`` and the ``rule/<id>.html`` permalinks.
@@ -23,7 +24,7 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING, Final
 
-from . import capi, diagrams, dot, export, facts, lifecycle_diff, model, scenario, svg
+from . import capi, details, diagrams, dot, export, facts, lifecycle_diff, model, scenario, svg
 from .domain import ClaimsDomain, check_coverage, quiet_undeclared
 from .invariants import InvariantDirective, InvariantsDirective
 from .rules import RuleDirective, RulesDirective
@@ -113,6 +114,7 @@ def setup(app: Sphinx) -> ExtensionMetadata:
     }.items():
         app.add_directive_to_domain("claims", name, directive)
     scenario.setup(app)  # claims:scenario (scenario.py, owned by the scenario helper)
+    details.setup(app)  # claims:more
     svg.setup_html(app)  # the diagrams inline in the page (after scenario: its static dir)
 
     app.connect("config-inited", _config_inited)

@@ -38,7 +38,16 @@ from sphinx.domains.c import (
 from sphinx.util.cfamily import DefinitionError
 
 from . import facts, model
-from .util import C_API, Cell, ModelDirective, field_list, literal, paragraph, split_list
+from .util import (
+    C_API,
+    Cell,
+    ModelDirective,
+    field_list,
+    literal,
+    paragraph,
+    source_nodes,
+    split_list,
+)
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -182,7 +191,7 @@ def body(entry: CName, shown: str) -> list[nodes.Node]:
                 ],
             )
         )
-    fields.append(("Source", entry.source))
+    fields.append(("Source", source_nodes(entry.source)))
     return [paragraph(entry.summary), field_list(fields)]
 
 

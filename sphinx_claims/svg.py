@@ -10,7 +10,7 @@ writer instead:
   SVG as ``_images/claims-<sha1>.svg`` for the next build;
 * puts the SVG in the page, each colour ``c`` it draws with becoming
   ``light-dark(c, dark(c))`` (:func:`dark`: the same hue at the opposite lightness), so
-  that it follows furo's theme (claims-diagrams.css sets ``color-scheme`` from
+  that it follows furo's theme (claims.css sets ``color-scheme`` from
   ``data-theme`` and ``prefers-color-scheme``); text without a colour takes the page's;
 * sizes it: never above its natural size, shrinking with the column but never below
   the width at which its smallest text is :data:`MIN_TEXT_PX`; narrower than that, the
@@ -173,7 +173,7 @@ def visit_graphviz(translator: HTML5Translator, node: graphviz) -> None:
     raise nodes.SkipNode
 
 
-CSS: Final = "claims-diagrams.css"
+CSS: Final = "claims.css"
 
 
 def setup_html(app: Sphinx) -> None:

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from typing import Final
 
 from docutils import nodes
+from sphinx import addnodes
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
@@ -163,13 +164,31 @@ def table(
 
 
 def field_list(fields: Iterable[tuple[str, Cell]]) -> nodes.field_list:
-    """A field list (``name: body``) from ``(name, cell)`` pairs."""
+    """A field list (``name: body``) from ``(name, cell)`` pairs; in HTML one compact
+    line (claims.css), not a box of stacked fields."""
     result = nodes.field_list(classes=["claims-fields"])
     for name, content in fields:
         field = nodes.field()
         field += nodes.field_name(name, name)
         field += nodes.field_body("", _block(content))
         result += field
+    return result
+
+
+def inline_fields(fields: Iterable[tuple[str, Cell]]) -> nodes.inline:
+    """``name value · name value``, inline (a line of a record beside its name)."""
+    result = nodes.inline(classes=["claims-inline-fields"])
+    for index, (name, content) in enumerate(fields):
+        if index:
+            result += nodes.inline(" · ", " · ", classes=["claims-sep"])
+        result += nodes.inline(name, name, classes=["claims-field-name"])
+        result += nodes.Text(" ")
+        if isinstance(content, str):
+            result += nodes.Text(content)
+        elif isinstance(content, nodes.Node):
+            result += content
+        else:
+            result.extend(content)
     return result
 
 
@@ -180,4 +199,31 @@ def joined(items: Iterable[nodes.Node], separator: str = ", ") -> list[nodes.Nod
         if result:
             result.append(nodes.Text(separator))
         result.append(item)
+    return result
+
+
+_TAG: Final = re.compile(r"\[([A-Za-z0-9][A-Za-z0-9-]*)\]")
+
+
+def source_nodes(source: str) -> list[nodes.Node]:
+    """A source as the model writes it (``[V7] domctl.c; [ST7] I1-8``), each ``[TAG]`` a
+    link to its citation on the site, or plain text on a site without it."""
+    result: list[nodes.Node] = []
+    at = 0
+    for match in _TAG.finditer(source):
+        if match.start() > at:
+            result.append(nodes.Text(source[at : match.start()]))
+        ref = addnodes.pending_xref(
+            "",
+            nodes.inline(match.group(0), match.group(0)),
+            refdomain="citation",
+            reftype="ref",
+            reftarget=match.group(1),
+            refwarn=False,
+        )
+        ref["claims_soft"] = True  # sphinx_claims.capi.resolve_soft: no warning without it
+        result.append(ref)
+        at = match.end()
+    if at < len(source):
+        result.append(nodes.Text(source[at:]))
     return result

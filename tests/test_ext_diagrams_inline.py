@@ -111,3 +111,27 @@ def test_lifecycle_diff_draws_one_marked_diagram_and_warns_on_bad_designs(
     assert expected in warnings
     assert "claims:lifecycle-diff: unknown design 'v9'" in warnings
     assert "Traceback" not in warnings
+
+
+def test_more_is_a_closed_details_block_whose_content_is_the_page_text(tmp_path: Path) -> None:
+    srcdir = tmp_path / "more"
+    srcdir.mkdir()
+    (srcdir / "conf.py").write_text(
+        (ROOTS / "test-claims-small" / "conf.py").read_text().replace(', "myst_parser"', "")
+    )
+    (srcdir / "index.rst").write_text(
+        "More\n====\n\nFirst case.\n\n.. claims:more::\n\n   A *second* case.\n\n"
+        ".. claims:more:: Edge cases\n\n   A third.\n"
+    )
+    for builder in ("html", "text"):
+        app = SphinxTestApp(builder, srcdir=srcdir, freshenv=True)
+        app.build()
+        assert app.warning.getvalue() == ""
+        out = (app.outdir / f"index.{'html' if builder == 'html' else 'txt'}").read_text()
+        app.cleanup()
+        if builder == "html":
+            assert '<details class="claims-more"><summary>More cases</summary>' in out
+            assert "<summary>Edge cases</summary>" in out
+            assert "A <em>second</em> case." in out and out.count("</details>") == 2
+        else:
+            assert "A *second* case." in out and "A third." in out
