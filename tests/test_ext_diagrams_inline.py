@@ -135,3 +135,29 @@ def test_more_is_a_closed_details_block_whose_content_is_the_page_text(tmp_path:
             assert "A <em>second</em> case." in out and out.count("</details>") == 2
         else:
             assert "A *second* case." in out and "A third." in out
+
+
+def test_a_rule_is_one_line_of_record_with_its_source_tags_linked(tmp_path: Path) -> None:
+    srcdir = tmp_path / "rule"
+    srcdir.mkdir()
+    (srcdir / "conf.py").write_text(
+        (ROOTS / "test-claims-small" / "conf.py").read_text().replace(', "myst_parser"', "")
+    )
+    (srcdir / "index.rst").write_text(
+        "Rule\n====\n\n.. claims:rule:: set-duplicate-node\n\n.. claims:rule:: alloc-last-node\n\n"
+        "As the code says [V7]_.\n\nSources\n-------\n\n.. [V7] The v7 code.\n"
+    )
+    app = SphinxTestApp("html", srcdir=srcdir, freshenv=True)
+    app.build()
+    warnings = app.warning.getvalue()
+    page = (app.outdir / "index.html").read_text(encoding="utf-8")
+    app.cleanup()
+    assert warnings == ""  # [UP] of alloc-last-node has no citation here: plain text
+    (line,) = re.findall(r'<dt class="sig[^>]*id="set-duplicate-node">(.*?)</dt>', page, re.S)
+    text = re.sub(r"<[^>]+>", "", line)
+    for shown in ("Outcome", "-EINVAL", "Designs", "v6, v7", "Enforced by", "Source"):
+        assert shown in text
+    (link,) = re.findall(r'<a class="reference internal" href="#v7"[^>]*>(.*?)</a>', line)
+    assert re.sub(r"<[^>]+>", "", link) == "[V7]"
+    (other,) = re.findall(r'<dt class="sig[^>]*id="alloc-last-node">(.*?)</dt>', page, re.S)
+    assert "[UP]" in other and 'href="#up"' not in other
