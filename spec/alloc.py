@@ -19,7 +19,7 @@ from .claims import (
 )
 from .offline import reserve_offlined_page
 from .registry import c_function
-from .rules import rule
+from .rules import CLAIM_SET_DESIGNS, rule
 from .state import Domain, HostState, domain_tot_pages
 
 _AHP = "alloc_heap_pages"
@@ -39,8 +39,8 @@ ALLOC_HOST_CHECK = rule(
     "the whole request may proceed.",
     effect="returns NULL",
     function=_AHP,
-    source="[UP] alloc_heap_pages; [D3] protection.rst",
-    designs=frozenset({"upstream", "v7"}),
+    source="[UP] alloc_heap_pages; [D3] protection.rst; [V8] 71133681015",
+    designs=frozenset({"upstream", "v7", "v8"}),
 )
 ALLOC_HOST_SHORTFALL = rule(
     "alloc-host-shortfall",
@@ -60,6 +60,16 @@ ALLOC_NODE_CHECK = rule(
     effect="tries the next node",
     function=_GFB,
     source="[V7] get_free_buddy; [V6] claims_permit_request; [D3] protection.rst",
+)
+ALLOC_NODE_CLAMP = rule(
+    "alloc-node-clamp",
+    "v8: a node whose claims exceed its free pages (as offlining without recall leaves "
+    "it) has 0 unclaimed pages, not the wrapped unsigned difference; only the requesting "
+    "domain's own claim on it can still serve a request there.",
+    effect="counts the node's unclaimed pages as 0",
+    function=_GFB,
+    source="[V8] 71046888348, 71133681015, 71331889656",
+    designs=frozenset({"v8"}),
 )
 ALLOC_EXACT_NODE = rule(
     "alloc-exact-node",
@@ -91,7 +101,7 @@ REDEEM_STEP_1 = rule(
     effect="lowers the node claim",
     function=_AHP,
     source="[V7] alloc_heap_pages; [D3] redeeming.rst",
-    designs=frozenset({"v6", "v7"}),
+    designs=CLAIM_SET_DESIGNS,
 )
 REDEEM_STEP_2 = rule(
     "redeem-step-2",
@@ -107,7 +117,7 @@ REDEEM_STEP_3 = rule(
     effect="lowers claims on other nodes",
     function="domain_recall_node_claims",
     source="[V7] alloc_heap_pages; [D3] redeeming.rst",
-    designs=frozenset({"v6", "v7"}),
+    designs=CLAIM_SET_DESIGNS,
 )
 ALLOC_LAST_NODE = rule(
     "alloc-last-node",
@@ -153,8 +163,14 @@ _PAGE_SRC = "[UP] page_alloc.c"
 
 
 def node_permits(h: HostState, node: int, request: int, d: Domain | None, use_claims: bool) -> bool:
-    """The node-level check: unclaimed pages of *node*, plus *d*'s claim on it."""
-    avail = unclaimed(h.node_avail_pages[node], h.claimed_pages[node])
+    """The node-level check: unclaimed pages of *node*, plus *d*'s claim on it; with
+    ``free_buddy_clamp`` the unclaimed pages are at least 0 (v8), else they wrap."""
+    free, claimed = h.node_avail_pages[node], h.claimed_pages[node]
+    if claimed > free and h.design.free_buddy_clamp:
+        h.fire(ALLOC_NODE_CLAMP)
+        avail = 0
+    else:
+        avail = unclaimed(free, claimed)
     if d is not None and use_claims:
         avail = (avail + d.claims[node]) & ULONG_MAX
     return avail >= request
