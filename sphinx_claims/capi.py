@@ -38,6 +38,7 @@ from sphinx.domains.c import (
 from sphinx.util.cfamily import DefinitionError
 
 from . import facts, model
+from .details import folded
 from .util import (
     C_API,
     Cell,
@@ -192,7 +193,8 @@ def body(entry: CName, shown: str) -> list[nodes.Node]:
             )
         )
     fields.append(("Source", source_nodes(entry.source)))
-    return [paragraph(entry.summary), field_list(fields)]
+    # the record is a click away: a page of C declarations reads as its summaries
+    return [folded(paragraph(entry.summary), [field_list(fields)], ["claims-record"])]
 
 
 @facts.kind("registry")

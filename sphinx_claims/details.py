@@ -1,10 +1,10 @@
-"""``claims:more``: more cases of an example, a click away (``<details>`` in HTML).
+"""What is long, a click away: ``<details>`` in HTML, the content as it is elsewhere.
 
-A page keeps each rule's first example in view; the further cases that pin its edges
-go in a ``claims:more`` block, which HTML shows closed, under a summary line
-(``More cases`` or the directive's argument). Its content is the page's own text,
-parsed by the page's parser, and its examples run under Sybil like any other. Other
-builders show the content as it is.
+* ``claims:more``: a page keeps each rule's first example in view; the further cases
+  that pin its edges go in a ``claims:more`` block, shown closed under a summary line
+  (``More cases`` or the directive's argument). Its content is the page's own text,
+  parsed by the page's parser, and its examples run under Sybil like any other.
+* :func:`folded`: the generated record of a C name, closed under its summary.
 """
 
 from __future__ import annotations
@@ -20,7 +20,20 @@ if TYPE_CHECKING:
 
 
 class more(nodes.container):  # noqa: N801 - docutils names node classes in lower case
-    """The content of a ``claims:more`` block; ``summary`` is its summary line."""
+    """Content shown closed: a :class:`more_summary` child is its summary line, else
+    the ``summary`` attribute."""
+
+
+class more_summary(nodes.paragraph):  # noqa: N801
+    """The summary line of a :class:`more`, with inline markup."""
+
+
+def folded(summary: nodes.paragraph, body: list[nodes.Node], classes: list[str]) -> more:
+    """*body* closed under the line *summary* (a paragraph, whose children it takes)."""
+    node = more(classes=classes)
+    node += more_summary("", "", *summary.children)
+    node.extend(body)
+    return node
 
 
 class More(SphinxDirective):
@@ -39,8 +52,17 @@ class More(SphinxDirective):
 
 
 def visit_more_html(translator: HTML5Translator, node: more) -> None:
-    translator.body.append('<details class="claims-more">')
-    translator.body.append(f"<summary>{translator.encode(node['summary'])}</summary>\n")
+    translator.body.append(f'<details class="{" ".join(node["classes"])}">')
+    if not (node.children and isinstance(node[0], more_summary)):
+        translator.body.append(f"<summary>{translator.encode(node['summary'])}</summary>\n")
+
+
+def visit_summary_html(translator: HTML5Translator, node: more_summary) -> None:
+    translator.body.append("<summary>")
+
+
+def depart_summary_html(translator: HTML5Translator, node: more_summary) -> None:
+    translator.body.append("</summary>\n")
 
 
 def depart_more_html(translator: HTML5Translator, node: more) -> None:
@@ -55,8 +77,25 @@ def _depart_plain(translator: nodes.NodeVisitor, node: more) -> None:
     translator.depart_container(node)
 
 
+def _visit_paragraph(translator: nodes.NodeVisitor, node: more_summary) -> None:
+    translator.visit_paragraph(node)
+
+
+def _depart_paragraph(translator: nodes.NodeVisitor, node: more_summary) -> None:
+    translator.depart_paragraph(node)
+
+
 def setup(app: Sphinx) -> None:
     plain = (_visit_plain, _depart_plain)
+    paragraph = (_visit_paragraph, _depart_paragraph)
+    app.add_node(
+        more_summary,
+        html=(visit_summary_html, depart_summary_html),
+        latex=paragraph,
+        text=paragraph,
+        man=paragraph,
+        texinfo=paragraph,
+    )
     app.add_node(
         more,
         html=(visit_more_html, depart_more_html),

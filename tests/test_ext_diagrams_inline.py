@@ -121,7 +121,7 @@ def test_more_is_a_closed_details_block_whose_content_is_the_page_text(tmp_path:
     )
     (srcdir / "index.rst").write_text(
         "More\n====\n\nFirst case.\n\n.. claims:more::\n\n   A *second* case.\n\n"
-        ".. claims:more:: Edge cases\n\n   A third.\n"
+        ".. claims:more:: Edge cases\n\n   A third.\n\n.. claims:c-api:: MAX_ORDER\n"
     )
     for builder in ("html", "text"):
         app = SphinxTestApp(builder, srcdir=srcdir, freshenv=True)
@@ -132,9 +132,14 @@ def test_more_is_a_closed_details_block_whose_content_is_the_page_text(tmp_path:
         if builder == "html":
             assert '<details class="claims-more"><summary>More cases</summary>' in out
             assert "<summary>Edge cases</summary>" in out
-            assert "A <em>second</em> case." in out and out.count("</details>") == 2
+            assert "A <em>second</em> case." in out and out.count("</details>") == 3
+            # a C name's record is closed under its summary line
+            (record,) = re.findall(r'<details class="claims-record">(.*?)</details>', out, re.S)
+            assert record.startswith("<summary>The largest buddy order")
+            assert "Model" in record and "Source" in record
         else:
             assert "A *second* case." in out and "A third." in out
+            assert "The largest buddy order" in out and "Model:" in out
 
 
 def test_a_rule_is_one_line_of_record_with_its_source_tags_linked(tmp_path: Path) -> None:
