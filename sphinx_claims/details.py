@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Final
 
 from docutils import nodes
 from sphinx.util.docutils import SphinxDirective
@@ -85,23 +85,19 @@ def _depart_paragraph(translator: nodes.NodeVisitor, node: more_summary) -> None
     translator.depart_paragraph(node)
 
 
+PLAIN_BUILDERS: Final = ("latex", "text", "man", "texinfo")
+"""The builders that show the content as it is."""
+
+
 def setup(app: Sphinx) -> None:
-    plain = (_visit_plain, _depart_plain)
-    paragraph = (_visit_paragraph, _depart_paragraph)
-    app.add_node(
-        more_summary,
-        html=(visit_summary_html, depart_summary_html),
-        latex=paragraph,
-        text=paragraph,
-        man=paragraph,
-        texinfo=paragraph,
-    )
-    app.add_node(
-        more,
-        html=(visit_more_html, depart_more_html),
-        latex=plain,
-        text=plain,
-        man=plain,
-        texinfo=plain,
-    )
+    for node, html, plain in (
+        (
+            more_summary,
+            (visit_summary_html, depart_summary_html),
+            (_visit_paragraph, _depart_paragraph),
+        ),
+        (more, (visit_more_html, depart_more_html), (_visit_plain, _depart_plain)),
+    ):
+        others: dict[str, Any] = dict.fromkeys(PLAIN_BUILDERS, plain)
+        app.add_node(node, html=html, **others)
     app.add_directive_to_domain("claims", "more", More)

@@ -82,6 +82,16 @@ def test_the_diff_of_upstream_and_v6_marks_what_each_has_alone() -> None:
     assert any(d[3] == "first" and "SET node" in d[2] for d in drawn)
 
 
+def one_page_site(tmp_path: Path, index: str) -> Path:
+    """A site of one page, *index*, with the extension and the configured dot."""
+    srcdir = tmp_path / "site"
+    srcdir.mkdir()
+    conf = (ROOTS / "test-claims-small" / "conf.py").read_text()
+    (srcdir / "conf.py").write_text(conf.replace(', "myst_parser"', ""))
+    (srcdir / "index.rst").write_text(index)
+    return srcdir
+
+
 @pytest.fixture
 def diff_site(tmp_path: Path) -> SphinxTestApp:
     srcdir = tmp_path / "claims-small"
@@ -114,14 +124,10 @@ def test_lifecycle_diff_draws_one_marked_diagram_and_warns_on_bad_designs(
 
 
 def test_more_is_a_closed_details_block_whose_content_is_the_page_text(tmp_path: Path) -> None:
-    srcdir = tmp_path / "more"
-    srcdir.mkdir()
-    (srcdir / "conf.py").write_text(
-        (ROOTS / "test-claims-small" / "conf.py").read_text().replace(', "myst_parser"', "")
-    )
-    (srcdir / "index.rst").write_text(
+    srcdir = one_page_site(
+        tmp_path,
         "More\n====\n\nFirst case.\n\n.. claims:more::\n\n   A *second* case.\n\n"
-        ".. claims:more:: Edge cases\n\n   A third.\n\n.. claims:c-api:: MAX_ORDER\n"
+        ".. claims:more:: Edge cases\n\n   A third.\n\n.. claims:c-api:: MAX_ORDER\n",
     )
     for builder in ("html", "text"):
         app = SphinxTestApp(builder, srcdir=srcdir, freshenv=True)
@@ -143,14 +149,10 @@ def test_more_is_a_closed_details_block_whose_content_is_the_page_text(tmp_path:
 
 
 def test_a_rule_is_one_line_of_record_with_its_source_tags_linked(tmp_path: Path) -> None:
-    srcdir = tmp_path / "rule"
-    srcdir.mkdir()
-    (srcdir / "conf.py").write_text(
-        (ROOTS / "test-claims-small" / "conf.py").read_text().replace(', "myst_parser"', "")
-    )
-    (srcdir / "index.rst").write_text(
+    srcdir = one_page_site(
+        tmp_path,
         "Rule\n====\n\n.. claims:rule:: set-duplicate-node\n\n.. claims:rule:: alloc-last-node\n\n"
-        "As the code says [V7]_.\n\nSources\n-------\n\n.. [V7] The v7 code.\n"
+        "As the code says [V7]_.\n\nSources\n-------\n\n.. [V7] The v7 code.\n",
     )
     app = SphinxTestApp("html", srcdir=srcdir, freshenv=True)
     app.build()
