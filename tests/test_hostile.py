@@ -390,3 +390,44 @@ def test_the_preview_server_refuses_bad_arguments(args: tuple[str, ...], message
     assert run.stderr.splitlines()[-1].startswith(
         f"python -m sphinx_claims.serve: error: {message}"
     )
+
+
+# --- the helpers of the command line and the sandbox, in this process ------------------
+
+
+def test_the_argument_types_refuse_what_no_run_can_use() -> None:
+    import argparse
+
+    from spec.cli import check_bounds, natural, seconds
+
+    assert natural(1)("3") == 3 and seconds("0.5") == 0.5
+    for parse, text in [(natural(1), "0"), (natural(0), "x"), (seconds, "-1"), (seconds, "s")]:
+        with pytest.raises(argparse.ArgumentTypeError):
+            parse(text)
+    check_bounds(["--max-pages", "unlimited,4", "--workers", "2", "--depth", "9"])
+
+
+def test_read_script_refuses_what_is_not_a_script(tmp_path: Path) -> None:
+    import io
+
+    from spec.cli import UsageError, read_script, run
+
+    good = io.TextIOWrapper(io.BytesIO(b"host = Host([8])\n"), encoding="utf-8")
+    assert read_script("-", good) == ("host = Host([8])\n", "<stdin>")
+    closed = io.StringIO()
+    closed.close()
+    for path, stdin in [("-", None), ("-", closed), (str(tmp_path / "none.py"), None)]:
+        with pytest.raises(UsageError):
+            read_script(path, stdin)
+    err = io.StringIO()
+
+    def interrupted() -> int:
+        raise KeyboardInterrupt
+
+    assert run(interrupted, err) == 130 and err.getvalue() == "python -m spec: interrupted\n"
+
+
+def test_the_time_limit_stops_the_statement_running_in_this_process() -> None:
+    run = replay("host = Host([8])\nwhile True: pass\n", "v7", timeout=0.2)
+    assert run.stopped is not None and run.stopped.lineno == 2
+    assert run.stopped.error == "TimeLimit: the script ran past its time limit of 0.2 s"

@@ -112,3 +112,17 @@ def test_the_cli_exit_status_says_whether_a_run_stopped(
     run = run_cli("replay", str(tmp_path / "missing.py"))
     assert run.returncode == 2 and "No such file" in run.stderr
     assert run_cli("replay", str(path), "--design", "v9").returncode == 2
+
+
+def test_the_cli_compares_v7_and_v8(tmp_path: Path) -> None:
+    path = tmp_path / "script.py"
+    path.write_text(SCRIPT, encoding="utf-8")
+    run = run_cli("replay", str(path), "--design", "v7", "--design", "v8")
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.splitlines()
+    i = lines.index("* host.claim_memory(d, [ClaimEntry(0, HOST)])")
+    assert lines[i + 1 : i + 3] == [
+        "    v7  0  [release-node-first, set-release-all]",
+        "    v8  -EINVAL  [set-zero-pages]",
+    ]
+    assert lines[-1].endswith("step(s) differ between v7, v8")
