@@ -46,7 +46,6 @@ from .util import (
     field_list,
     literal,
     paragraph,
-    source_nodes,
     split_list,
 )
 
@@ -192,7 +191,7 @@ def body(entry: CName, shown: str) -> list[nodes.Node]:
                 ],
             )
         )
-    fields.append(("Source", source_nodes(entry.source)))
+    fields.append(("Source", entry.source))
     # the record is a click away: a page of C declarations reads as its summaries
     return [folded(paragraph(entry.summary), [field_list(fields)], ["claims-record"])]
 

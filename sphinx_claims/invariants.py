@@ -15,7 +15,7 @@ from sphinx import addnodes
 
 from . import facts, model
 from .objects import ModelObject, run_object
-from .util import ModelDirective, field_list, joined, literal, paragraph, source_nodes
+from .util import ModelDirective, field_list, joined, literal, paragraph
 
 if TYPE_CHECKING:
     from sphinx.config import Config
@@ -84,7 +84,7 @@ class InvariantDirective(ModelObject):
                     ("Counters", joined(literal(c) for c in found.counters)),
                     ("Kind", kind_text(found)),
                     ("Checked by", literal(found.checker)),
-                    ("Source", source_nodes(found.source)),
+                    ("Source", found.source),
                 ]
             ),
         ]

@@ -19,7 +19,7 @@ from sphinx import addnodes
 
 from . import facts, model
 from .objects import ModelObject, run_object, soft_c_ref
-from .util import ModelDirective, inline_fields, literal, paragraph, source_nodes, split_list
+from .util import ModelDirective, inline_fields, literal, paragraph, split_list
 
 if TYPE_CHECKING:
     from sphinx.config import Config
@@ -78,7 +78,7 @@ class RuleDirective(ModelObject):
                 ("Outcome" if found.errno else "Effect", outcome),
                 ("Designs", designs_text(found.designs)),
                 ("Enforced by", soft_c_ref(found.function, "func")),
-                ("Source", source_nodes(found.source)),
+                ("Source", found.source),
             ]
         )
 

@@ -202,28 +202,16 @@ def joined(items: Iterable[nodes.Node], separator: str = ", ") -> list[nodes.Nod
     return result
 
 
-_TAG: Final = re.compile(r"\[([A-Za-z0-9][A-Za-z0-9-]*)\]")
+def model_ref(id: str, role: str = "rule") -> addnodes.pending_xref:
+    """A link to a rule (*role* ``rule``) or invariant (``inv``), as the ``claims`` role
+    of that name makes it; plain text where it is rendered nowhere."""
+    xref = addnodes.pending_xref(
+        "", refdomain="claims", reftype=role, reftarget=id, refexplicit=False
+    )
+    xref += nodes.literal(id, id, classes=["xref", "claims", f"claims-{role}"])
+    return xref
 
 
-def source_nodes(source: str) -> list[nodes.Node]:
-    """A source as the model writes it (``[V7] domctl.c; [ST7] I1-8``), each ``[TAG]`` a
-    link to its citation on the site, or plain text on a site without it."""
-    result: list[nodes.Node] = []
-    at = 0
-    for match in _TAG.finditer(source):
-        if match.start() > at:
-            result.append(nodes.Text(source[at : match.start()]))
-        ref = addnodes.pending_xref(
-            "",
-            nodes.inline(match.group(0), match.group(0)),
-            refdomain="citation",
-            reftype="ref",
-            reftarget=match.group(1),
-            refwarn=False,
-        )
-        ref["claims_soft"] = True  # sphinx_claims.capi.resolve_soft: no warning without it
-        result.append(ref)
-        at = match.end()
-    if at < len(source):
-        result.append(nodes.Text(source[at:]))
-    return result
+def model_refs(ids: Iterable[str], role: str = "rule") -> list[nodes.Node]:
+    """Links to the rules (or invariants) *ids*, each once, in their order."""
+    return joined(model_ref(id, role) for id in dict.fromkeys(ids))

@@ -25,7 +25,8 @@ with the flags :data:`FLAGS` and a fresh user-data directory. The checks:
   wide, the luminance of its diagrams in dark mode and its height, printed, each
   checked against its target;
 * **screenshots**: light and dark (``prefers-color-scheme`` and furo's ``data-theme``),
-  1280 and 390 px wide, of the pages of :data:`SCREENSHOT_PAGES`, under ``--screenshots``.
+  1280 and 390 px wide, of the pages of :data:`SCREENSHOT_PAGES` (among them the three
+  v8 pages), under ``--screenshots``.
 
 It prints one line per failed check and closes with ``N passed, N failed``; the exit
 status is 1 when a check failed.
@@ -69,6 +70,9 @@ SCREENSHOT_PAGES = (
     "differences",
     "implementation",
     "hypercalls/XEN_DOMCTL_claim_memory",
+    "what-v8-changes",
+    "hypercalls/XEN_DOMCTL_set_memory_claims",
+    "hypercalls/XEN_DOMCTL_get_memory_claims",
 )
 SCREENSHOT_WIDTHS = (1280, figures.PHONE_WIDTH)
 MAX_SCREENSHOT_HEIGHT = 16000
