@@ -12,6 +12,18 @@ drawn from this, so they change when the model does.
 ['no-claim', 'host-wide', 'node', 'host-wide+node', 'dying']
 >>> Edge("node", "no-claim", "allocation (redeeming)") in edges
 True
+
+:func:`diff` sets two designs' lifecycles side by side: every edge of either, marked
+with the design it is found in alone and the rules of that design's steps that the
+other design does not have.
+
+>>> for d in diff("v6", "v7"):
+...     if d.only:
+...         print(d.source, "->", d.target, d.operation, d.only, d.rules)
+node -> no-claim offline (recall) v7 ('recall-node',)
+host-wide+node -> node offline (recall) v7 ('recall-host',)
+host-wide+node -> host-wide offline (recall) v7 ('recall-node',)
+host-wide -> no-claim offline (recall) v7 ('recall-host',)
 """
 
 from __future__ import annotations
@@ -52,6 +64,22 @@ class Edge:
     source: str
     target: str
     operation: str
+
+
+@dataclass(frozen=True, slots=True)
+class DiffEdge:
+    """An edge of the lifecycle of design *a* or *b* (:func:`diff`).
+
+    :param only: ``None`` if both designs have the edge, else the one that has it.
+    :param rules: when *only*, the rules applied on that design's steps along the edge
+        that do not hold in the other design (the rule that differs).
+    """
+
+    source: str
+    target: str
+    operation: str
+    only: str | None
+    rules: tuple[str, ...]
 
 
 def abstract(d: Domain) -> str:
@@ -98,7 +126,8 @@ class _LifecycleExplorer(Explorer):
     def __init__(self, host: Host, depth: int) -> None:
         ops = [Op(label, (), call=_on_domains(call)) for label, call in OPERATIONS]
         super().__init__(host, lambda h: ops, depth)
-        self.edges: dict[Edge, None] = {}
+        self.edges: dict[Edge, set[str]] = {}
+        self.applied: set[str] = set()
         self.reached = {"no-claim"}
         self._before = "no-claim"
 
@@ -108,12 +137,18 @@ class _LifecycleExplorer(Explorer):
     def step(self, parent: int, op: Op, pre: object, result: object, state: State) -> None:
         after = abstract(self.host.domains[1])
         self.reached.add(after)
+        self.applied.update(self.host.last_rules)
         if after != self._before:
-            self.edges[Edge(self._before, after, op.method)] = None
+            edge = Edge(self._before, after, op.method)
+            self.edges.setdefault(edge, set()).update(self.host.last_rules)
+
+
+Explored = tuple[tuple[LifecycleState, ...], dict[Edge, frozenset[str]], frozenset[str]]
+"""The states, each edge with the rules applied on its steps, every rule applied."""
 
 
 @cache
-def _explore(design: Design, depth: int) -> tuple[tuple[LifecycleState, ...], tuple[Edge, ...]]:
+def _explore(design: Design, depth: int) -> Explored:
     # Without recall (upstream, v6) offlining breaks inv-global: explore it anyway.
     host = Host(nodes=[2, 2], design=design, check_invariants=False)
     host.create_domain()
@@ -121,7 +156,8 @@ def _explore(design: Design, depth: int) -> tuple[tuple[LifecycleState, ...], tu
     explorer = _LifecycleExplorer(host, depth)
     explorer.run()
     states = tuple(s for s in STATES if s.name in explorer.reached)
-    return states, tuple(explorer.edges)
+    edges = {edge: frozenset(rules) for edge, rules in explorer.edges.items()}
+    return states, edges, frozenset(explorer.applied)
 
 
 def lifecycle(
@@ -132,4 +168,32 @@ def lifecycle(
     :param design: a preset name or a :class:`~spec.designs.Design`.
     :param depth: how many operations deep to explore.
     """
-    return _explore(get_design(design), depth)
+    states, edges, _ = _explore(get_design(design), depth)
+    return states, tuple(edges)
+
+
+def diff(a: str | Design, b: str | Design, depth: int = 4) -> list[DiffEdge]:
+    """Every edge of the lifecycle of *a* or *b*, in the order of *a*'s then *b*'s.
+
+    An edge only one design has carries the rules that design applied on its steps
+    along it and that the other design applied on no step of its exploration: for v7
+    against v6, the offline recall.
+    """
+    first, second = get_design(a), get_design(b)
+    explored = [_explore(first, depth), _explore(second, depth)]
+    result = []
+    for index, design in enumerate((first, second)):
+        mine = explored[index][1]
+        _, theirs, applied_there = explored[1 - index]
+        for edge, applied in mine.items():
+            if edge in theirs:
+                if index == 0:
+                    result.append(DiffEdge(*_fields(edge), None, ()))
+                continue
+            differs = tuple(sorted(applied - applied_there))
+            result.append(DiffEdge(*_fields(edge), design.name, differs))
+    return result
+
+
+def _fields(edge: Edge) -> tuple[str, str, str]:
+    return edge.source, edge.target, edge.operation

@@ -6,12 +6,15 @@ Usage for page authors: ``docs/extension.rst`` ("Writing pages with sphinx_claim
 * The ``claims`` domain (:mod:`.domain`): ``claims:rule``, ``claims:rules``,
   ``claims:invariant``, ``claims:invariants`` (:mod:`.rules`, :mod:`.invariants`), the
   roles ``:claims:rule:`` and ``:claims:inv:``, inventory entries, the coverage check.
-* Diagrams (:mod:`.diagrams`): ``claims:state-diagram``, ``claims:accounting-diagram``.
+* Diagrams (:mod:`.diagrams`): ``claims:state-diagram``, ``claims:accounting-diagram``;
+  ``claims:lifecycle-diff`` (:mod:`.lifecycle_diff`); drawn inline in the theme's
+  colours, never shrunk below legible text (:mod:`.svg`).
 * Tables (:mod:`.tables`): ``claims:rename-table``, ``claims:design-diff``.
 * C declarations (:mod:`.capi`): ``claims:c-api``.
 * The C view (:mod:`.cview`): ``claims:c-declarations``, ``claims:c-program``;
   call sequences (:mod:`.sequence`): ``claims:sequence``; the state and its locks
   (:mod:`.structures`): ``claims:data-structures``.
+* Further cases of an example a click away (:mod:`.details`): ``claims:more``.
 * Scenarios (:mod:`.scenario`): ``claims:scenario`` runs a script of model calls and
   draws the memory after each step (:mod:`.memory_svg`).
 * Releases (:mod:`.changelog`): ``claims:changelog``, the pages of retired IDs.
@@ -33,15 +36,18 @@ from . import (
     changelog,
     citations,
     cview,
+    details,
     diagrams,
     dot,
     export,
     facts,
+    lifecycle_diff,
     model,
     playground,
     scenario,
     sequence,
     structures,
+    svg,
 )
 from .domain import ClaimsDomain, check_coverage, quiet_undeclared
 from .invariants import InvariantDirective, InvariantsDirective
@@ -127,6 +133,7 @@ def setup(app: Sphinx) -> ExtensionMetadata:
         "invariant": InvariantDirective,
         "invariants": InvariantsDirective,
         "state-diagram": diagrams.StateDiagram,
+        "lifecycle-diff": lifecycle_diff.LifecycleDiff,
         "accounting-diagram": diagrams.AccountingDiagram,
         "rename-table": RenameTable,
         "design-diff": DesignDiff,
@@ -142,6 +149,8 @@ def setup(app: Sphinx) -> ExtensionMetadata:
     app.add_css_file(cview.CSS)  # in scenario's static directory
     citations.setup(app)  # [V7] in text links to the Sources page
     playground.setup(app)  # the examples run in the reader's browser (playground.py)
+    details.setup(app)  # claims:more
+    svg.setup_html(app)  # the diagrams inline in the page (after scenario: its static dir)
 
     app.connect("config-inited", dot.default_dot)
     app.connect("config-inited", _config_inited)

@@ -38,6 +38,7 @@ from sphinx.domains.c import (
 from sphinx.util.cfamily import DefinitionError
 
 from . import facts, model
+from .details import folded
 from .directive import ModelDirective
 from .util import C_API, Cell, field_list, literal, paragraph, split_list
 
@@ -184,7 +185,8 @@ def body(entry: CName, shown: str) -> list[nodes.Node]:
             )
         )
     fields.append(("Source", entry.source))
-    return [paragraph(entry.summary), field_list(fields)]
+    # the record is a click away: a page of C declarations reads as its summaries
+    return [folded(paragraph(entry.summary), [field_list(fields)], ["claims-record"])]
 
 
 @facts.kind("registry")

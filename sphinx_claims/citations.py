@@ -42,9 +42,16 @@ SKIP: Final = (
 )
 
 
+RECORD_CLASS: Final = "claims-inline-fields"
+"""A record shown on a signature's line (a rule's outcome, designs, source): its text is
+text, not code, so its tags are linked."""
+
+
 def _skipped(node: nodes.Node) -> bool:
     parent = node.parent
     while parent is not None:
+        if isinstance(parent, nodes.inline) and RECORD_CLASS in parent["classes"]:
+            return False
         if isinstance(parent, SKIP):
             return True
         parent = parent.parent

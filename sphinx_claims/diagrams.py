@@ -14,7 +14,6 @@ counters it relates; each invariant box links to the invariant's rendering.
 
 from __future__ import annotations
 
-import posixpath
 import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, ClassVar, Final, cast
@@ -35,6 +34,10 @@ if TYPE_CHECKING:
     from .domain import ClaimsDomain
 
 FONT: Final = "Helvetica"
+NODE_FONT: Final = "10.5"
+EDGE_FONT: Final = "9.5"
+"""Font sizes in pt: 14 and 12.7 CSS px at the natural size, below which a diagram
+never shrinks (:mod:`sphinx_claims.svg`)."""
 _LINK: Final = re.compile(r"@@claims-link:([a-z0-9-]+)@@")
 
 
@@ -96,6 +99,80 @@ def lifecycle_facts(design: str, payload: object, config: Config) -> object:
     return lifecycle_data(*model.lifecycle(design))
 
 
+_GRAPH: Final = attributes(
+    rankdir="TB", bgcolor="transparent", fontname=FONT, nodesep="0.12", ranksep="0.3"
+)
+LIFECYCLE_STYLE: Final = (
+    f"  graph {_GRAPH};",
+    "  node "
+    + attributes(
+        shape="box",
+        style="rounded,filled",
+        fillcolor="#eef2fb",
+        color="#44546a",
+        fontname=FONT,
+        fontsize=NODE_FONT,
+    )
+    + ";",
+    f"  edge {attributes(fontname=FONT, fontsize=EDGE_FONT, color='#555555')};",
+)
+"""How a lifecycle is drawn: top to bottom, so that it fits the column at legible sizes."""
+
+MARKS: Final = {
+    "first": {"color": "#b42318", "fontcolor": "#b42318", "style": "dashed"},
+    "second": {"color": "#1a7f37", "fontcolor": "#1a7f37", "penwidth": "2"},
+}
+"""How a diff view marks a transition of the first or of the second design only."""
+
+Drawn = tuple[str, str, list[str], str | None]
+"""A drawn transition: source, target, label lines and mark (a key of MARKS, or None)."""
+
+
+def everywhere(states: Iterable[str], drawn: list[Drawn]) -> tuple[list[Drawn], dict[str, str]]:
+    """Fold the unmarked one-line transitions that lead into a state from every other
+    state (``destroy``) into that state's label; return the rest and the notes."""
+    names = list(states)
+    sources: dict[tuple[str, str], set[str]] = {}
+    for source, target, lines, mark in drawn:
+        if mark is None and len(lines) == 1:
+            sources.setdefault((target, lines[0]), set()).add(source)
+    folded = {
+        key for key, found in sources.items() if found == set(names) - {key[0]} and len(found) > 1
+    }
+    notes = {target: f"{operation}: from every state" for target, operation in folded}
+    kept = [d for d in drawn if not (d[3] is None and len(d[2]) == 1 and (d[1], d[2][0]) in folded)]
+    return kept, notes
+
+
+def lifecycle_dot(name: str, states: Iterable[LifecycleState], drawn: list[Drawn]) -> str:
+    """The DOT source of a lifecycle diagram of *states* and the transitions *drawn*."""
+    chosen = list(states)
+    kept, notes = everywhere((s.name for s in chosen), drawn)
+    lines = [f"digraph {quote(name)} {{", *LIFECYCLE_STYLE]
+    for state in chosen:
+        extra = {"fillcolor": "#eeeeee", "style": "filled"} if state.name == "dying" else {}
+        label = state.name.replace("+", " +\n")
+        if state.name in notes:
+            label += f"\n({notes[state.name]})"
+        node_attrs = attributes(label=label, tooltip=state.description, **extra)
+        lines.append(f"  {quote(state.name)} {node_attrs};")
+    for source, target, label_lines, mark in kept:
+        edge_attrs = attributes(label="\n".join(label_lines), **MARKS.get(mark or "", {}))
+        lines.append(f"  {quote(source)} -> {quote(target)} {edge_attrs};")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def merge(edges: Iterable[Edge]) -> dict[tuple[str, str], list[str]]:
+    """The operations of *edges*, by ``(source, target)``: one drawn arrow each."""
+    merged: dict[tuple[str, str], list[str]] = {}
+    for edge in edges:
+        ops = merged.setdefault((edge.source, edge.target), [])
+        if edge.operation not in ops:
+            ops.append(edge.operation)
+    return merged
+
+
 class StateDiagram(DiagramDirective):
     """``.. claims:state-diagram::`` with ``:design:`` (default ``claims_default_design``)."""
 
@@ -118,35 +195,8 @@ class StateDiagram(DiagramDirective):
             return []
         states, edges = model.lifecycle(design)
         facts.note_data(self.env, self.fact_key(), lifecycle_data(states, edges))
-        merged: dict[tuple[str, str], list[str]] = {}
-        for edge in edges:
-            ops = merged.setdefault((edge.source, edge.target), [])
-            if edge.operation not in ops:
-                ops.append(edge.operation)
-        lines = [
-            f"digraph {quote('claims-lifecycle-' + design)} {{",
-            f"  graph {attributes(rankdir='LR', bgcolor='transparent', fontname=FONT)};",
-            "  node "
-            + attributes(
-                shape="box",
-                style="rounded,filled",
-                fillcolor="#eef2fb",
-                color="#44546a",
-                fontname=FONT,
-                fontsize="11",
-            )
-            + ";",
-            f"  edge {attributes(fontname=FONT, fontsize='9', color='#555555')};",
-        ]
-        for state in states:
-            extra = {"fillcolor": "#eeeeee", "style": "filled"} if state.name == "dying" else {}
-            label = state.name.replace("+", " +\n")
-            node_attrs = attributes(label=label, tooltip=state.description, **extra)
-            lines.append(f"  {quote(state.name)} {node_attrs};")
-        for (source, target), ops in merged.items():
-            edge_attrs = attributes(label="\n".join(ops))
-            lines.append(f"  {quote(source)} -> {quote(target)} {edge_attrs};")
-        lines.append("}")
+        merged = merge(edges)
+        drawn: list[Drawn] = [(s, t, ops, None) for (s, t), ops in merged.items()]
         alt = (
             f"Claim lifecycle of a domain under {design}: states "
             f"{', '.join(s.name for s in states)}; {len(merged)} transitions."
@@ -154,7 +204,8 @@ class StateDiagram(DiagramDirective):
         fallback = [
             f"{source} → {target}: {', '.join(ops)}" for (source, target), ops in merged.items()
         ]
-        return self.diagram("\n".join(lines) + "\n", alt, fallback)
+        code = lifecycle_dot(f"claims-lifecycle-{design}", states, drawn)
+        return self.diagram(code, alt, fallback)
 
 
 SCOPE_TITLES: Final = {"host": "Host", "node": "Each node n", "domain": "Each domain d"}
@@ -207,7 +258,7 @@ class AccountingDiagram(DiagramDirective):
             "  graph "
             + attributes(rankdir="LR", bgcolor="transparent", fontname=FONT, nodesep="0.25")
             + ";",
-            f"  node {attributes(fontname=FONT, fontsize='10')};",
+            f"  node {attributes(fontname=FONT, fontsize=NODE_FONT)};",
             f"  edge {attributes(dir='none', color='#777777')};",
         ]
         for index, (scope, counters) in enumerate(groups.items()):
@@ -257,10 +308,8 @@ def _resolve_links(app: Sphinx, code: str, fromdocname: str) -> str:
         found = domain.target("invariant", label)
         if found is None or app.builder.format != "html":
             return ""
-        page = app.builder.get_relative_uri(fromdocname, found[0])
-        if not page:  # the same page: name it, the link is rewritten relative to _images/
-            page = posixpath.basename(app.builder.get_target_uri(found[0])) or "./"
-        uri = f"{page}#{label}"
+        # the diagram is part of the page (sphinx_claims.svg): relative to the page
+        uri = f"{app.builder.get_relative_uri(fromdocname, found[0])}#{label}"
         return f", URL={quote(uri)}, target={quote('_top')}"
 
     return _LINK.sub(link, code)

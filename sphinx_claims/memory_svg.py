@@ -225,7 +225,8 @@ def node_summary(bar: NodeBar) -> str:
     parts = []
     for s in bar.segments:
         who = f"d{s.domid} " if s.domid is not None else ""
-        parts.append(f"{who}{KIND_NAMES[s.kind]} {s.pages}")
+        share = " (its share of the free pages node claims leave)" if s.kind == "host-claim" else ""
+        parts.append(f"{who}{KIND_NAMES[s.kind]} {s.pages}{share}")
     for s in bar.over:
         parts.append(f"d{s.domid} node claim {s.pages} beyond the free pages")
     return f"node {bar.node}, {_amount(bar.size)}: " + ", ".join(parts)
@@ -264,12 +265,21 @@ ROW_H: Final = 56
 FONT: Final = 12
 CHAR_W: Final = 6.9  # the width of a character of the labels, near enough
 SUMMARY_CHARS: Final = 84
+SUMMARY_CHAR_W: Final = 6.6  # a character of the 12 px summaries, near enough
+LINE_H: Final = 15
 
-LABEL_STYLE: Final = (
-    'class="claims-label" stroke-width="3" stroke-linejoin="round" paint-order="stroke" '
-    'style="fill: currentColor; stroke: var(--color-background-primary, #fff)"'
+LABEL_STYLE: Final = 'class="claims-label" style="fill: currentColor"'
+PLATE_STYLE: Final = (
+    'class="claims-label-plate" rx="3" '
+    'style="fill: var(--color-background-primary, #fff); fill-opacity: 0.9"'
 )
-"""Labels in the bars: the text colour with a halo of the page's background colour."""
+"""Labels in the bars: the text colour on a plate of the page's background colour, so
+they read on stripes, dots and domain colours alike, in light and dark themes."""
+WHY_THERE: Final = (
+    "dotted: they belong to no node; drawn over the nodes in proportion to the free pages "
+    "node claims leave"
+)
+"""Why a node shows host-wide claims, on every picture that draws some."""
 
 
 def _labels(s: Segment) -> list[str]:
@@ -372,7 +382,7 @@ def render_svg(
     sized = [b for b in picture.bars if b.size is not None]
     widest = max(((b.size or 0) + sum(s.pages for s in b.over) for b in sized), default=1)
     scale = (width - BAR_X - 10) / max(widest, 1)
-    chars = int((width - BAR_X) / 6.0)
+    chars = int((width - BAR_X) / SUMMARY_CHAR_W)
     body: list[str] = []
     y = 8
     for bar in picture.bars:
@@ -406,7 +416,10 @@ def render_svg(
             )
             text = _fit(_labels(s), w)
             if text:
+                plate = len(text) * CHAR_W + 4
                 body.append(
+                    f'<rect x="{x + (w - plate) / 2:.2f}" y="{y + (BAR_H - FONT - 4) / 2:.0f}" '
+                    f'width="{plate:.2f}" height="{FONT + 4}" {PLATE_STYLE}/>'
                     f'<text x="{x + w / 2:.2f}" y="{y + BAR_H / 2 + FONT / 2 - 2:.0f}" '
                     f'text-anchor="middle" {LABEL_STYLE}>{escape(text)}</text>'
                 )
@@ -415,19 +428,19 @@ def render_svg(
         summary = _wrap(node_summary(bar).split(": ", 1)[1], chars)
         for i, line in enumerate(summary):
             body.append(
-                f'<text x="{BAR_X}" y="{y + BAR_H + 14 + 14 * i}" font-size="11" '
+                f'<text x="{BAR_X}" y="{y + BAR_H + 15 + LINE_H * i}" class="claims-summary" '
                 f'fill="currentColor">{escape(line)}</text>'
             )
         body.append("</g>")
-        y += ROW_H + 14 * (len(summary) - 1)
+        y += ROW_H + LINE_H * (len(summary) - 1)
     host = host_summary(picture)
     if host:
-        for line in _wrap(f"{host} (dotted: spread over the nodes)", chars):
+        for line in _wrap(f"{host} ({WHY_THERE})", chars):
             body.append(
-                f'<text x="{BAR_X}" y="{y + 4}" font-size="11" fill="currentColor">'
+                f'<text x="{BAR_X}" y="{y + 4}" class="claims-summary" fill="currentColor">'
                 f"{escape(line)}</text>"
             )
-            y += 14
+            y += LINE_H
         y += 6
     height = y
     if stopped:

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
     from spec.designs import Design
     from spec.invariants import Invariant
-    from spec.lifecycle import Edge, LifecycleState
+    from spec.lifecycle import DiffEdge, Edge, LifecycleState
     from spec.registry import CName
     from spec.rules import Rule
 
@@ -209,6 +209,11 @@ def lifecycle(
     """``spec.lifecycle.lifecycle(design)``: states and edges explored from the model."""
     function = module("lifecycle").lifecycle
     return cast("tuple[tuple[LifecycleState, ...], tuple[Edge, ...]]", function(design))
+
+
+def lifecycle_diff(first: str, second: str) -> list[DiffEdge]:
+    """``spec.lifecycle.diff(first, second)``: both lifecycles' edges, each marked."""
+    return cast("list[DiffEdge]", module("lifecycle").diff(first, second))
 
 
 def errno_name(errno: int) -> str:

@@ -1,8 +1,9 @@
 """``claims:rule`` (one rule by ID) and ``claims:rules`` (every rule that matches a filter).
 
-A rule is rendered at an anchor equal to its ID with its statement, its errno or effect,
-the designs it holds in, the C function that enforces it and its source; the directive's
-own content (optional) follows, parsed by the page's parser. ``:claims:rule:`ID``` links
+A rule is rendered at an anchor equal to its ID, on one line with its errno or effect,
+the designs it holds in, the C function that enforces it and its source (each tag a
+link to the Sources page), then its statement; the directive's own content (optional,
+the example) follows, parsed by the page's parser. ``:claims:rule:`ID``` links
 to it from any page.
 """
 
@@ -19,7 +20,7 @@ from sphinx import addnodes
 from . import facts, model
 from .directive import ModelDirective
 from .objects import ModelObject, run_object, soft_c_ref
-from .util import field_list, literal, paragraph, split_list
+from .util import inline_fields, literal, paragraph, split_list
 
 if TYPE_CHECKING:
     from sphinx.config import Config
@@ -68,24 +69,22 @@ class RuleDirective(ModelObject):
         return model.rules()
 
     def annotate(self, found: Rule, signode: addnodes.desc_signature) -> None:
-        outcome = model.errno_name(found.errno) if found.errno else "effect"
-        signode += addnodes.desc_annotation(f" → {outcome}", f" → {outcome}")
-
-    def describe(self, found: Rule) -> list[nodes.Node]:
+        """The rule's record on the line of its ID: outcome, designs, the enforcing
+        function and the source, each tag a link to the Sources page."""
         outcome: nodes.Node | str = (
             literal(model.errno_name(found.errno)) if found.errno else found.effect
         )
-        return [
-            paragraph(found.statement),
-            field_list(
-                [
-                    ("Outcome" if found.errno else "Effect", outcome),
-                    ("Designs", designs_text(found.designs)),
-                    ("Enforced by", soft_c_ref(found.function, "func")),
-                    ("Source", found.source),
-                ]
-            ),
-        ]
+        signode += inline_fields(
+            [
+                ("Outcome" if found.errno else "Effect", outcome),
+                ("Designs", designs_text(found.designs)),
+                ("Enforced by", soft_c_ref(found.function, "func")),
+                ("Source", found.source),
+            ]
+        )
+
+    def describe(self, found: Rule) -> list[nodes.Node]:
+        return [paragraph(found.statement)]
 
 
 def select_rules(options: Mapping[str, str]) -> list[str]:

@@ -85,8 +85,9 @@ if TYPE_CHECKING:
 DRAW_MODES: Final = ("each", "changed", "last")
 DEFAULT_TIMEOUT: Final = 10.0
 """Seconds each run of a scenario's script may take (``claims_scenario_timeout``)."""
-COLUMN_WIDTH: Final = 360
-"""The width of the pictures of a side-by-side scenario (a single one is 600)."""
+COLUMN_WIDTH: Final = 350
+"""The width of the pictures of a side-by-side scenario (a single one is 600): two fit
+furo's column at 1280 px."""
 STATIC: Final = Path(__file__).parent / "static"
 CSS: Final = "claims-scenario.css"
 RENDERER_FILES: Final = (Path(__file__), Path(memory_svg.__file__))

@@ -131,13 +131,31 @@ def table(
 
 
 def field_list(fields: Iterable[tuple[str, Cell]]) -> nodes.field_list:
-    """A field list (``name: body``) from ``(name, cell)`` pairs."""
+    """A field list (``name: body``) from ``(name, cell)`` pairs; in HTML one compact
+    line (claims.css), not a box of stacked fields."""
     result = nodes.field_list(classes=["claims-fields"])
     for name, content in fields:
         field = nodes.field()
         field += nodes.field_name(name, name)
         field += nodes.field_body("", _block(content))
         result += field
+    return result
+
+
+def inline_fields(fields: Iterable[tuple[str, Cell]]) -> nodes.inline:
+    """``name value · name value``, inline (a line of a record beside its name)."""
+    result = nodes.inline(classes=["claims-inline-fields"])
+    for index, (name, content) in enumerate(fields):
+        if index:
+            result += nodes.inline(" · ", " · ", classes=["claims-sep"])
+        result += nodes.inline(name, name, classes=["claims-field-name"])
+        result += nodes.Text(" ")
+        if isinstance(content, str):
+            result += nodes.Text(content)
+        elif isinstance(content, nodes.Node):
+            result += content
+        else:
+            result.extend(content)
     return result
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -113,10 +114,14 @@ def test_state_diagrams_are_the_explored_lifecycle_of_each_design(site: SphinxTe
         assert f'"claims-lifecycle-{design}"' in code
         for state in states:
             assert f'"{state.name}" [' in code
+        # destroy leads from every state to dying: said once, in dying's label
+        assert "(destroy: from every state)" in code
+        arrows = {(e.source, e.target) for e in edges if e.operation != "destroy"}
         for edge in edges:
-            assert f'"{edge.source}" -> "{edge.target}"' in code
-            assert edge.operation in code
-        assert code.count(" -> ") == len({(e.source, e.target) for e in edges})
+            if edge.operation != "destroy":
+                assert f'"{edge.source}" -> "{edge.target}"' in code
+                assert edge.operation in code
+        assert code.count(" -> ") == len(arrows)
     # the designs differ, and so do their diagrams: upstream has no node claims
     assert '"node" [' not in drawn[0] and '"node" [' in drawn[1]
     assert "offline (recall)" in drawn[2] and "offline (recall)" not in drawn[1]
@@ -127,14 +132,20 @@ def test_diagrams_are_svg_and_no_page_shows_dot_source(site: SphinxTestApp) -> N
         text = page.read_text(encoding="utf-8")
         assert "digraph" not in text, page
         assert "-&gt;" not in text and " -> " not in text, page
-    images = re.findall(
-        r'<object data="(_images/graphviz-[0-9a-f]+\.svg)"', html(site, "lifecycle")
-    )
-    assert len(images) == 3
-    for image in images:
-        assert (site.outdir / image).read_text(encoding="utf-8").lstrip().startswith("<")
-        assert "<svg" in (site.outdir / image).read_text(encoding="utf-8")
-    assert "Claim lifecycle of a domain under v6" in html(site, "lifecycle")  # the alt text
+    page = html(site, "lifecycle")
+    # drawn inline (the page's CSS reaches them), never as an <object>
+    assert "<object" not in page
+    frames = re.findall(r'<div class="claims-diagram-frame[^"]*">(.*?)</div>', page, re.S)
+    assert len(frames) == 3
+    for frame in frames:
+        svg = ET.fromstring(frame)
+        assert svg.tag == "{http://www.w3.org/2000/svg}svg"
+        assert "width" not in svg.attrib and "min-width" in svg.get("style", "")
+        # every colour follows the theme: a light-dark() pair, no fixed fill or stroke
+        for element in svg.iter():
+            assert element.get("fill") in (None, "none", "transparent"), element.attrib
+        assert "light-dark(#eef2fb, " in frame
+    assert 'aria-label="Claim lifecycle of a domain under v6' in page  # the alt text
 
 
 def test_accounting_diagram_ties_counters_to_invariants_and_links_them(
@@ -146,12 +157,8 @@ def test_accounting_diagram_ties_counters_to_invariants_and_links_them(
         assert f'"{inv.label}" [' in code
         for counter in inv.counters:
             assert f'"{inv.label}" -> "{counter}"' in code
-    (image,) = re.findall(
-        r'<object data="(_images/graphviz-[0-9a-f]+\.svg)"', html(site, "accounting")
-    )
-    svg = (site.outdir / image).read_text(encoding="utf-8")
-    # each invariant box links to its rendering, relative to the image's directory
-    assert 'href="../accounting.html#inv-global"' in svg
+    # each invariant box links to its rendering, relative to the page (inline SVG)
+    assert 'xlink:href="#inv-global"' in html(site, "accounting")
 
 
 # --- rules and invariants -------------------------------------------------------------

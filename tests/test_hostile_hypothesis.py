@@ -237,6 +237,8 @@ DIRECTIVES = {
     "invariant": [],
     "invariants": ["scope"],
     "state-diagram": ["design", "caption", "alt", "align"],
+    "lifecycle-diff": ["caption", "alt", "align"],
+    "more": [],
     "accounting-diagram": ["caption", "alt", "no-derived"],
     "rename-table": ["series", "caption"],
     "design-diff": ["designs", "options", "differences", "caption"],

@@ -112,10 +112,10 @@ def test_summary_lines_fit_the_picture(width: int) -> None:
         host.offline_page(mfn)  # v6 does not recall: the claims pass the free pages
     picture = check(host)
     svg = ET.fromstring(memory_svg.render_svg(picture, "p", "fit", width=width))
-    chars = int((width - memory_svg.BAR_X) / 6.0)  # 11 px text: at most ~6 px a character
-    lines = [t.text or "" for t in svg.iter(f"{SVG}text") if t.get("font-size") == "11"]
+    chars = int((width - memory_svg.BAR_X) / memory_svg.SUMMARY_CHAR_W)
+    lines = [t.text or "" for t in svg.iter(f"{SVG}text") if t.get("class") == "claims-summary"]
     words = " ".join(" ".join(lines).split())  # the text, however it wrapped
-    assert "beyond the free pages that node claims leave (dotted: spread over the nodes)" in words
+    assert f"beyond the free pages that node claims leave ({memory_svg.WHY_THERE})" in words
     too_long = [line for line in lines if len(line) > chars]
     assert too_long == []
 

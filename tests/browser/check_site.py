@@ -21,9 +21,12 @@ with the flags :data:`FLAGS` and a fresh user-data directory. The checks:
 * **rule anchors**: for every rule of :data:`spec.RULES`, the page that renders it has an
   element whose id is the rule ID, opening ``page.html#<id>`` scrolls that rule into
   view, and the ``rule/<id>.html`` permalink lands there too;
-* **screenshots**: light and dark (``prefers-color-scheme`` and furo's ``data-theme``)
-  of the pages of :data:`SCREENSHOT_PAGES` (the index, redeeming, differences and the
-  three v8 pages), saved under ``--screenshots``.
+* **figures** (:mod:`figures`): per page, the smallest diagram text at 1280 and 390 px
+  wide, the luminance of its diagrams in dark mode and its height, printed, each
+  checked against its target;
+* **screenshots**: light and dark (``prefers-color-scheme`` and furo's ``data-theme``),
+  1280 and 390 px wide, of the pages of :data:`SCREENSHOT_PAGES` (among them the three
+  v8 pages), under ``--screenshots``.
 
 It prints one line per failed check and closes with ``N passed, N failed``; the exit
 status is 1 when a check failed.
@@ -46,6 +49,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import figures
+
 FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -59,12 +65,16 @@ FLAGS = [
 
 SCREENSHOT_PAGES = (
     "index",
+    "design",
     "redeeming",
     "differences",
+    "implementation",
+    "hypercalls/XEN_DOMCTL_claim_memory",
     "what-v8-changes",
     "hypercalls/XEN_DOMCTL_set_memory_claims",
     "hypercalls/XEN_DOMCTL_get_memory_claims",
 )
+SCREENSHOT_WIDTHS = (1280, figures.PHONE_WIDTH)
 MAX_SCREENSHOT_HEIGHT = 16000
 
 RESOURCE = re.compile(
@@ -206,11 +216,15 @@ def _load_all(page: Any) -> None:
     page.evaluate(OBJECTS_LOADED_JS)
 
 
-def check_page(page: Any, url: str, name: str, report: Report, errors: list[str]) -> None:
-    """Console errors, pictures and raw DOT on one page."""
+def check_page(
+    page: Any, url: str, name: str, report: Report, errors: list[str]
+) -> figures.PageFigures:
+    """Console errors, pictures and raw DOT on one page; its figures at 1280 px."""
     errors.clear()
     page.goto(url, wait_until="load")
     _load_all(page)
+    measured = figures.PageFigures(name)
+    figures.measure_light(page, measured)
     report.check(not errors, f"{name}: no console errors", "; ".join(errors))
     for item in page.evaluate(PICTURES_JS):
         what = f"{name}: {item['kind']} {item['src']}"
@@ -224,6 +238,38 @@ def check_page(page: Any, url: str, name: str, report: Report, errors: list[str]
         )
     text = page.evaluate("() => document.body.innerText")
     report.check(re.search(r"\b(di)?graph\s+\w*\s*\{", text) is None, f"{name}: no raw DOT source")
+    return measured
+
+
+def measure_pages(page: Any, base: str, measured: list[figures.PageFigures]) -> None:
+    """The figures of the pages with diagrams in dark mode and at a phone's width."""
+    for each in measured:
+        if not each.diagrams:
+            continue
+        page.goto(base + each.name, wait_until="load")
+        set_theme(page, "dark")
+        _load_all(page)
+        figures.measure_dark(page, each)
+        set_theme(page, "light")
+        page.set_viewport_size({"width": figures.PHONE_WIDTH, "height": 900})
+        page.goto(base + each.name, wait_until="load")
+        _load_all(page)
+        figures.measure_phone(page, each)
+        page.set_viewport_size({"width": 1280, "height": 900})
+
+
+def check_figures(measured: list[figures.PageFigures], report: Report) -> None:
+    """Print every page's figures; fail each target a page misses."""
+    for each in measured:
+        print(f"figures {each.line()}", flush=True)
+    for each in measured:
+        for target, detail in each.misses():
+            report.check(False, f"{each.name}: {target}", detail)
+    for name in figures.MAX_HEIGHT_PX:
+        report.check(
+            any(each.name == name for each in measured), f"{name} is measured", "no such page"
+        )
+    report.check(True, "figures measured on every page")
 
 
 def check_search(page: Any, base: str, query: str, target: str, report: Report) -> None:
@@ -411,8 +457,9 @@ def check_site(
                 lambda m: errors.append(m.text) if m.type == "error" else None,
             )
             page.on("pageerror", lambda e: errors.append(f"uncaught: {e}"))
-            for name in pages:
-                check_page(page, base + name, name, report, errors)
+            measured = [check_page(page, base + name, name, report, errors) for name in pages]
+            measure_pages(page, base, measured)
+            check_figures(measured, report)
             check_search(page, base, query, target, report)
             rules_page = context.new_page()
             errors.clear()
@@ -431,13 +478,17 @@ def check_site(
                     if not (html_dir / f"{name}.html").exists():
                         report.check(False, f"screenshot of {name}", "the page is missing")
                         continue
-                    for theme in ("light", "dark"):
-                        page.goto(f"{base}{name}.html", wait_until="load")
-                        set_theme(page, theme)
-                        _load_all(page)
-                        path = screenshots / f"{Path(name).name}-{theme}.png"
-                        screenshot(page, path)
-                        report.check(path.stat().st_size > 0, f"screenshot {path.name}")
+                    for width in SCREENSHOT_WIDTHS:
+                        page.set_viewport_size({"width": width, "height": 900})
+                        for theme in ("light", "dark"):
+                            page.goto(f"{base}{name}.html", wait_until="load")
+                            set_theme(page, theme)
+                            _load_all(page)
+                            stem = name.replace("/", "-")
+                            path = screenshots / f"{stem}-{width}-{theme}.png"
+                            screenshot(page, path)
+                            report.check(path.stat().st_size > 0, f"screenshot {path.name}")
+                    page.set_viewport_size({"width": 1280, "height": 900})
             report.check(not outside, "nothing was fetched from another host", str(outside[:5]))
             context.close()
     finally:
