@@ -64,6 +64,7 @@ from .abi import (
     target_name,
 )
 from .designs import DESIGNS, Design, get_design
+from .heap import NodeHeap
 from .host import Host
 from .invariants import INVARIANTS, View
 from .rules import observe
@@ -403,7 +404,7 @@ class Codec:
             )
         heaps = []
         for heap in self.heaps:
-            heaps.append((heap.free_pages, *map(tuple, heap.lists)))
+            heaps.append(heap.encode())
         allocated = h.allocated
         pages = []
         for mfn in sorted(allocated):
@@ -470,14 +471,7 @@ class Codec:
                     d.pages = {mfn: pages[mfn] for mfn in owned}
         for heap, hk, had in zip(self.heaps, heaps, old[2] or (None,) * len(heaps), strict=True):
             if hk != had:
-                heap.free_pages = hk[0]
-                lists: list[dict[int, None]] = []
-                order_of: dict[int, int] = {}
-                for order, free in enumerate(hk[1:]):
-                    lists.append(dict.fromkeys(free))
-                    for mfn in free:
-                        order_of[mfn] = order
-                heap.lists, heap.order_of = lists, order_of
+                heap.decode(hk)
         if offlining != old[4]:
             h.offlining = set(offlining)
         if offlined != old[5]:
@@ -997,11 +991,7 @@ class Checker(Explorer):
         nodes = [node] if node is not None else list(h.online_nodes)
         for n in nodes:
             heap = h.heaps[n]
-            if (
-                d.claims[n] >= request
-                and heap is not None
-                and any(heap.lists[o] for o in range(order, h.max_order + 1))
-            ):
+            if d.claims[n] >= request and heap is not None and heap.has_buddy(order):
                 return True
         return False
 
@@ -1096,8 +1086,9 @@ class Checker(Explorer):
 
     def _lost_claim_only(self, state: State, op: Op) -> bool:
         """Whether a failed assignment changed only what its rules allow: the domain's
-        claims (lowered by at most the request), its last_alloc_node, and the order of
-        the free lists."""
+        claims (lowered by at most the request), its last_alloc_node, and the free lists
+        but not the free frames: their order, their scrub state (the allocation scrubbed
+        what it took) and their pieces (freeing merges what offlining left split)."""
         domid, order = op.args
         parent = self.parent_state
         i = self.codec.domains.index(self.host.domains[domid])
@@ -1116,8 +1107,8 @@ class Checker(Explorer):
             and parent[0][0] == state[0][0]
             and parent[0][2 : 2 + n] == state[0][2 : 2 + n]
             and parent[1][:i] + parent[1][i + 1 :] == state[1][:i] + state[1][i + 1 :]
-            and [(hk[0], *map(set, hk[1:])) for hk in parent[2]]
-            == [(hk[0], *map(set, hk[1:])) for hk in state[2]]
+            and [NodeHeap.free_frames(hk) for hk in parent[2]]
+            == [NodeHeap.free_frames(hk) for hk in state[2]]
             and parent[3:] == state[3:]
         )
 

@@ -21,10 +21,11 @@ ModeField = Literal["mode", "pad", "absent"]
 LegacySelector = Literal["any-entry", "single-entry"]
 KillRelease = Literal["claim-set", "legacy"]
 SetReleaseOrder = Literal["nodes-first", "host-first"]
+OfflineReassembly = Literal["pre-fix", "fixed"]
 
 
-def _option(doc: str, source: str) -> Any:
-    return field(metadata={"doc": doc, "source": source})
+def _option(doc: str, source: str, **default: Any) -> Any:
+    return field(metadata={"doc": doc, "source": source}, **default)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +102,27 @@ class Design:
             "source": "[V7] public/domctl.h; [D3] DOMCTL_claim_memory.rst",
         },
     )
+    offline_reassembly: OfflineReassembly = _option(
+        "The loop of reserve_offlined_page() that puts back the rest of a buddy around "
+        "offlined frames, by the upstream tree the design is based on. 'fixed' (upstream "
+        "since June 2026): each piece grows from its first frame while it stays aligned, "
+        "within the buddy and free of offlined frames, so the pieces are the largest "
+        "aligned buddies. 'pre-fix' (the base of v6 and v7): a piece grows without the "
+        "alignment check and stops one step before it would reach the end of the buddy, "
+        "so pieces can be misaligned or needlessly split (M1).",
+        "[UPc] 71c6a62317 (alignment), 5cb7ff13ee (off-by-one); [UP] reserve_offlined_page",
+        default="fixed",
+    )
+    known_violations: frozenset[str] = _option(
+        "The hard invariants that a documented bug of the design breaks. Without a "
+        "recall, offlining free memory can leave claims above it (inv-global, for node "
+        "claims inv-node, and with them inv-host-satisfiable; Q13). A host whose checks "
+        "are on reports these on the step (Host.violations(), the replay's and "
+        "scenario's notes) and goes on as Xen does; any other broken invariant raises. "
+        "v7 claims to keep every invariant, so it raises.",
+        "[OFF]; [UP] reserve_offlined_page; [V6] (no recall); [V7] reserve_offlined_page",
+        default=frozenset(),
+    )
 
     @classmethod
     def options(cls) -> list[tuple[str, str, str]]:
@@ -134,6 +156,8 @@ DESIGNS: Final[dict[str, Design]] = {
         offline_recall=False,
         kill_release="legacy",
         set_release_order="nodes-first",
+        offline_reassembly="fixed",
+        known_violations=frozenset({"inv-global", "inv-host-satisfiable"}),
     ),
     "v6": Design(
         name="v6",
@@ -146,6 +170,8 @@ DESIGNS: Final[dict[str, Design]] = {
         offline_recall=False,
         kill_release="legacy",
         set_release_order="host-first",
+        offline_reassembly="pre-fix",
+        known_violations=frozenset({"inv-global", "inv-node", "inv-host-satisfiable"}),
     ),
     "v7": Design(
         name="v7",
@@ -158,6 +184,8 @@ DESIGNS: Final[dict[str, Design]] = {
         offline_recall=True,
         kill_release="claim-set",
         set_release_order="nodes-first",
+        offline_reassembly="pre-fix",
+        known_violations=frozenset(),
     ),
 }
 """The presets, oldest first; ``v7`` is the default."""

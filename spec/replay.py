@@ -6,8 +6,10 @@ the replay. Each top-level statement is a step: the step records the value it ga
 rules the model fired, whether it changed a host, and an observation of every host after
 it (by default :meth:`~spec.state.HostState.snapshot`; the site's scenario pictures
 observe the memory layout). A statement that raises, or after which a hard invariant
-does not hold on a host, stops the replay; a broken soft invariant is only noted.
-``import`` statements run but are not shown.
+does not hold on a host, stops the replay; a broken soft invariant is only noted, and
+so is a hard one that a documented bug of the host's design breaks (its option
+``known_violations``, such as upstream's offlining without a recall): the calls go on
+as in Xen. ``import`` statements run but are not shown.
 
 >>> script = '''
 ... host = Host(nodes=[8, 8])
@@ -55,6 +57,8 @@ class Step:
         they first fired.
     :param error: ``"ValueError: ..."`` when it raised or broke a hard invariant.
     :param soft: the soft invariants that did not hold after it, as ``label: message``.
+    :param known: the hard invariants that did not hold after it but that a documented
+        bug of the host's design breaks, as ``label: message``; the replay goes on.
     :param hosts: ``(variable, observation)`` of every host after it.
     :param changed: whether the observation of a host differs from before it.
     :param ran: whether it ran (the steps after one that stopped the replay did not).
@@ -69,6 +73,7 @@ class Step:
     rules: tuple[str, ...] = ()
     error: str | None = None
     soft: list[str] = field(default_factory=list)
+    known: list[str] = field(default_factory=list)
     hosts: list[tuple[str, Any]] = field(default_factory=list)
     changed: bool = False
     ran: bool = False
@@ -194,9 +199,12 @@ def replay(
         for name, host in _hosts(namespace):
             if step.error is None:
                 broken = violations(host)
-                if broken:
+                known = host.design.known_violations
+                if any(label not in known for label, _ in broken):
                     labels = "; ".join(f"{label}: {message}" for label, message in broken)
                     step.error = f"invariant does not hold: {labels}"
+                else:
+                    step.known += [f"{label}: {message}" for label, message in broken]
             step.soft += [f"{label}: {message}" for label, message in host.violations(soft=True)]
             seen = observe_host(host)
             step.hosts.append((name, seen))
@@ -214,16 +222,17 @@ def _cell(step: Step) -> str:
         return "(not run)"
     text = step.error if step.error is not None else (step.value or "")
     rules = ", ".join(step.rules)
-    return f"{text}  [{rules}]" if rules else text
+    text = f"{text}  [{rules}]" if rules else text
+    return f"{text}  (known bug: {'; '.join(step.known)})" if step.known else text
 
 
 def _rows(runs: Sequence[Run]) -> Iterator[tuple[str, str, list[str]]]:
     """``(mark, statement, cells)`` per shown step: mark ``*`` where the designs differ
-    in the value, the error or the rules."""
+    in the value, the error, the rules or the known bugs noted."""
     for steps in zip(*(r.steps for r in runs), strict=True):
         if not steps[0].shown:
             continue
-        seen = {(s.ran, s.same_as, s.error, s.rules) for s in steps}
+        seen = {(s.ran, s.same_as, s.error, s.rules, tuple(s.known)) for s in steps}
         mark = "*" if len(seen) > 1 else " "
         yield mark, steps[0].source.splitlines()[0], [_cell(s) for s in steps]
 

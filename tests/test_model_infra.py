@@ -43,6 +43,13 @@ def test_presets_set_each_option_as_section_8_says() -> None:
         "kill_release": ("legacy", "legacy", "claim-set"),  # v6-v7-code.md 4
         "set_release_order": ("nodes-first", "host-first", "nodes-first"),  # v6-v7-code.md 3b
         "mode_values": ((0, 1), (0, 1), (0, 1)),  # Q2: the v7 code's values
+        # M1: upstream HEAD has 71c6a62317 and 5cb7ff13ee, v6 and v7 are based before them
+        "offline_reassembly": ("fixed", "pre-fix", "pre-fix"),
+        "known_violations": (  # Q13: no recall in upstream and v6 ([OFF])
+            frozenset({"inv-global", "inv-host-satisfiable"}),
+            frozenset({"inv-global", "inv-node", "inv-host-satisfiable"}),
+            frozenset(),
+        ),
     }
     assert list(DESIGNS) == ["upstream", "v6", "v7"]
     for option, values in expected.items():

@@ -112,3 +112,49 @@ def test_the_cli_exit_status_says_whether_a_run_stopped(
     run = run_cli("replay", str(tmp_path / "missing.py"))
     assert run.returncode == 2 and "No such file" in run.stderr
     assert run_cli("replay", str(path), "--design", "v9").returncode == 2
+
+
+UPSTREAM_BUG = """\
+host = Host(nodes=[4])
+d, e = host.create_domain(), host.create_domain()
+host.claim_pages(d, 4)
+host.offline_page(3)
+host.claim_pages(e, 1000)
+host.physinfo()
+"""
+
+
+def test_a_known_bug_of_the_design_is_noted_on_the_step_and_the_replay_goes_on() -> None:
+    run = replay(UPSTREAM_BUG, "upstream")
+    assert run.stopped is None and all(s.ran for s in run.steps)
+    offline, claim, physinfo = run.steps[3:]
+    assert (offline.value, offline.error) == ("(0, 2)", None)
+    assert offline.known == [
+        "inv-global: outstanding_claims=4 > total_avail_pages=3",
+        "inv-host-satisfiable: Σ host-wide claims=4 > free pages left by node claims=3",
+    ]
+    assert (claim.value, claim.rules) == ("0", ("legacy-install",))  # the wrap lets it in
+    assert claim.known[0] == "inv-global: outstanding_claims=1004 > total_avail_pages=3"
+    assert physinfo.value == "(3, 1004)"
+    v7 = replay(UPSTREAM_BUG, "v7")  # v7 recalls: nothing to note, the claim is refused
+    assert [s.known for s in v7.steps] == [[]] * 6
+    assert (v7.steps[4].value, v7.steps[5].value) == ("-ENOMEM", "(3, 3)")
+
+
+def test_the_cli_replays_the_upstream_bug_to_the_end(tmp_path: Path) -> None:
+    path = tmp_path / "bug.py"
+    path.write_text(UPSTREAM_BUG, encoding="utf-8")
+    run = run_cli("replay", str(path), "--design", "upstream", "--design", "v7")
+    assert run.returncode == 0, run.stdout  # no run stopped
+    lines = run.stdout.splitlines()
+    i = lines.index("* host.offline_page(3)")
+    assert lines[i + 1] == (
+        "    upstream  (0, 2)  [offline-free, offline-reserve]  (known bug: inv-global: "
+        "outstanding_claims=4 > total_avail_pages=3; inv-host-satisfiable: Σ host-wide "
+        "claims=4 > free pages left by node claims=3)"
+    )
+    assert lines[i + 2] == "    v7        (0, 2)  [offline-free, offline-reserve, recall-host]"
+    i = lines.index("* host.claim_pages(e, 1000)")
+    assert lines[i + 1].startswith("    upstream  0  [legacy-install]  (known bug: inv-global")
+    assert lines[i + 2] == "    v7        -ENOMEM  [legacy-nomem]"
+    assert lines[-1] == "3 step(s) differ between upstream, v7"
