@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from . import hypercalls as hypercalls  # declares every rule
+from .cli import check_bounds, run
 from .designs import DESIGNS
 from .invariants import INVARIANTS, Invariant
 from .rules import CITE_BASE_URL, RULES, Rule, did_you_mean
@@ -140,6 +141,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     if command == "check":
         from .checker import main as check
 
+        check_bounds(rest)
         return check(rest, out)
     if command == "rules":
         return rules(rest, out)
@@ -154,8 +156,4 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except BrokenPipeError:  # the reader (e.g. `head`) stopped reading: not an error of ours
-        sys.stderr.close()
-        sys.exit(0)
+    sys.exit(run(main))

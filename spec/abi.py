@@ -49,7 +49,9 @@ ERRNO_NAMES: Final[dict[int, str]] = {
     22: "EINVAL",
     34: "ERANGE",
     38: "ENOSYS",
+    75: "EOVERFLOW",
     95: "EOPNOTSUPP",
+    105: "ENOBUFS",
 }
 EPERM: Final = 1
 ENOENT: Final = 2
@@ -61,7 +63,9 @@ EBUSY: Final = 16
 EINVAL: Final = 22
 ERANGE: Final = 34
 ENOSYS: Final = 38
+EOVERFLOW: Final = 75
 EOPNOTSUPP: Final = 95
+ENOBUFS: Final = 105
 
 
 class Rc(int):
@@ -151,11 +155,12 @@ def target_name(target: int) -> str:
 
 @dataclass(frozen=True, slots=True)
 class ClaimEntry:
-    """One record of a claim set: ``struct xen_memory_claim`` of [V7] public/domctl.h.
+    """One record of a claim set: ``struct xen_memory_claim`` of [V7] public/domctl.h
+    (v8: ``struct xen_domctl_memory_claim``, the same layout).
 
     ``uint64_aligned_t pages; uint32_t target; uint32_t cmd;`` (16 bytes). *target* is a
     NUMA node id or one of the selectors :data:`HOST` and :data:`LEGACY`; *cmd* is
-    reserved and must be 0.
+    reserved and must be 0 (v6 and v8 name it ``pad``).
 
     >>> ClaimEntry(1024, HOST)
     ClaimEntry(pages=1024, target=HOST)
@@ -193,7 +198,7 @@ class Reservation:
     extent_start: int = 0
 
     def __post_init__(self) -> None:
-        c_uint(self.nr_extents, "nr_pages", ULONG_MAX)
+        c_uint(self.nr_extents, "nr_extents", ULONG_MAX)
         c_uint(self.extent_order, "extent_order")
         c_uint(self.mem_flags, "mem_flags")
         c_uint(self.extent_start, "extent_start", UINT64_MAX)

@@ -10,6 +10,8 @@ never gives claims back.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from .abi import ULONG_MAX, Page, Rc
 from .claims import (
     domain_recall_node_claims,
@@ -19,7 +21,7 @@ from .claims import (
 )
 from .offline import reserve_offlined_page
 from .registry import c_function
-from .rules import Rule, rule
+from .rules import CLAIM_SET_DESIGNS, Rule, rule
 from .state import Domain, HostState, domain_tot_pages
 
 _AHP = "alloc_heap_pages"
@@ -39,8 +41,8 @@ ALLOC_HOST_CHECK = rule(
     "the whole request may proceed.",
     effect="returns NULL",
     function=_AHP,
-    source="[UP] alloc_heap_pages; [D3] protection.rst",
-    designs=frozenset({"upstream", "v7"}),
+    source="[UP] alloc_heap_pages; [D3] protection.rst; [V8] 71133681015",
+    designs=frozenset({"upstream", "v7", "v8"}),
 )
 ALLOC_HOST_SHORTFALL = rule(
     "alloc-host-shortfall",
@@ -60,6 +62,16 @@ ALLOC_NODE_CHECK = rule(
     effect="tries the next node",
     function=_GFB,
     source="[V7] get_free_buddy; [V6] claims_permit_request; [D3] protection.rst",
+)
+ALLOC_NODE_CLAMP = rule(
+    "alloc-node-clamp",
+    "v8: a node whose claims exceed its free pages (as offlining without recall leaves "
+    "it) has 0 unclaimed pages, not the wrapped unsigned difference; only the requesting "
+    "domain's own claim on it can still serve a request there.",
+    effect="counts the node's unclaimed pages as 0",
+    function=_GFB,
+    source="[V8] 71046888348, 71133681015, 71331889656",
+    designs=frozenset({"v8"}),
 )
 ALLOC_EXACT_NODE = rule(
     "alloc-exact-node",
@@ -101,7 +113,7 @@ REDEEM_STEP_1 = rule(
     effect="lowers the node claim",
     function=_AHP,
     source="[V7] alloc_heap_pages; [D3] redeeming.rst",
-    designs=frozenset({"v6", "v7"}),
+    designs=CLAIM_SET_DESIGNS,
 )
 REDEEM_STEP_2 = rule(
     "redeem-step-2",
@@ -117,7 +129,7 @@ REDEEM_STEP_3 = rule(
     effect="lowers claims on other nodes",
     function="domain_recall_node_claims",
     source="[V7] alloc_heap_pages; [D3] redeeming.rst",
-    designs=frozenset({"v6", "v7"}),
+    designs=CLAIM_SET_DESIGNS,
 )
 ALLOC_LAST_NODE = rule(
     "alloc-last-node",
@@ -173,9 +185,23 @@ FREE_NEED_SCRUB = rule(
 _PAGE_SRC = "[UP] page_alloc.c"
 
 
-def node_permits(h: HostState, node: int, request: int, d: Domain | None, use_claims: bool) -> bool:
-    """The node-level check: unclaimed pages of *node*, plus *d*'s claim on it."""
-    avail = unclaimed(h.node_avail_pages[node], h.claimed_pages[node])
+def node_permits(
+    h: HostState,
+    node: int,
+    request: int,
+    d: Domain | None,
+    use_claims: bool,
+    fire: Callable[[Rule], Rc] | None = None,
+) -> bool:
+    """The node-level check: unclaimed pages of *node*, plus *d*'s claim on it; with
+    ``free_buddy_clamp`` the unclaimed pages are at least 0 (v8), else they wrap.
+    *fire* records the rule that applies (default: ``h.fire``)."""
+    free, claimed = h.node_avail_pages[node], h.claimed_pages[node]
+    if claimed > free and h.design.free_buddy_clamp:
+        (fire or h.fire)(ALLOC_NODE_CLAMP)
+        avail = 0
+    else:
+        avail = unclaimed(free, claimed)
     if d is not None and use_claims:
         avail = (avail + d.claims[node]) & ULONG_MAX
     return avail >= request
@@ -253,7 +279,7 @@ def get_free_buddy(
     while True:
         heap = h.heaps[node] if node < len(h.heaps) else None
         if heap is not None:
-            if not node_permits(h, node, request, d, use_claims):
+            if not node_permits(h, node, request, d, use_claims, fire):
                 fire(ALLOC_NODE_CHECK)
             else:
                 mfn = heap.alloc(order, no_scrub)

@@ -10,9 +10,11 @@ that fails has changed nothing.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Final
 
 from .abi import (
     EINVAL,
+    ENOBUFS,
     ENOENT,
     ENOMEM,
     ERANGE,
@@ -24,9 +26,9 @@ from .abi import (
     ClaimEntry,
     Rc,
 )
-from .designs import SetReleaseOrder
+from .designs import ClaimAvailability, SetReleaseOrder
 from .registry import Former, c_function
-from .rules import CLAIM_SET_DESIGNS, rule
+from .rules import CLAIM_SET_DESIGNS, REPLACE_DESIGNS, rule
 from .state import Domain, HostState, domain_tot_pages
 
 _SET = "domain_set_claim_entries"
@@ -34,11 +36,11 @@ _SET_SRC = "[V7] page_alloc.c domain_set_claim_entries"
 
 SET_RESERVED_CMD = rule(
     "set-reserved-cmd",
-    "An entry whose reserved field is not 0 (cmd in v7, pad in v6) is rejected; "
+    "An entry whose reserved field is not 0 (cmd in v7, pad in v6 and v8) is rejected; "
     "entries are checked in array order and the first failing check wins.",
     errno=EINVAL,
     function=_SET,
-    source=_SET_SRC + "; [V6] domain_install_claim_set; [ST7] I1-5",
+    source=_SET_SRC + "; [V6] domain_install_claim_set; [ST7] I1-5; [V8] 71174423802",
     designs=CLAIM_SET_DESIGNS,
 )
 SET_SECOND_HOST_ENTRY = rule(
@@ -52,11 +54,24 @@ SET_SECOND_HOST_ENTRY = rule(
 SET_UNKNOWN_NODE = rule(
     "set-unknown-node",
     "A target that is neither a selector nor an online node below MAX_NUMNODES is "
-    "rejected; this covers undefined selectors such as 0x80000001 and 256.",
+    "rejected; this covers undefined selectors such as 0x80000001 and 256 (v8: those "
+    "with bit 31 set are set-reserved-target; the range is tested before node_online).",
     errno=ENOENT,
     function=_SET,
-    source=_SET_SRC + "; [ST7] I1-1, I1-3",
+    source=_SET_SRC + "; [ST7] I1-1, I1-3; [V8] 71174423802",
     designs=CLAIM_SET_DESIGNS,
+)
+RESERVED_TARGET_BIT: Final = 0x8000_0000
+"""Bit 31 of a target marks a selector; only HOST is defined ([V8] 71174423802)."""
+
+SET_RESERVED_TARGET = rule(
+    "set-reserved-target",
+    "A target with bit 31 set other than HOST (0x80000001) is a reserved selector and is "
+    "rejected before the node range check (v8; Gen1, v6 and v7 give -ENOENT, Q16).",
+    errno=EINVAL,
+    function=_SET,
+    source="[V8] 71174423802, 71478241470, 71197995828",
+    designs=frozenset({"v8"}),
 )
 SET_DUPLICATE_NODE = rule(
     "set-duplicate-node",
@@ -81,7 +96,7 @@ SET_NODE_NOMEM = rule(
     errno=ENOMEM,
     function=_SET,
     source=_SET_SRC + "; [ST7] I1-4, I1-9",
-    designs=CLAIM_SET_DESIGNS,
+    designs=REPLACE_DESIGNS,
 )
 SET_LEGACY_WITH_NODES = rule(
     "set-legacy-with-nodes",
@@ -103,10 +118,11 @@ SET_RELEASE_ALL = rule(
 SET_MAX_PAGES = rule(
     "set-max-pages",
     "The new claims plus the pages the domain owns may not exceed max_pages. Claim sets do "
-    "not subtract owned pages from the request, unlike legacy claims.",
+    "not subtract owned pages from the request, unlike legacy claims (v8: checked after "
+    "the validation loop, also when max_pages is below tot_pages).",
     errno=EINVAL,
     function=_SET,
-    source=_SET_SRC + "; [D3] redeeming.rst",
+    source=_SET_SRC + "; [D3] redeeming.rst; [V8] 71478241470",
     designs=CLAIM_SET_DESIGNS,
 )
 SET_HOST_NOMEM = rule(
@@ -116,7 +132,7 @@ SET_HOST_NOMEM = rule(
     errno=ENOMEM,
     function=_SET,
     source=_SET_SRC + "; [ST7] I2-1, I2-2",
-    designs=CLAIM_SET_DESIGNS,
+    designs=REPLACE_DESIGNS,
 )
 SET_INSTALL = rule(
     "set-install",
@@ -125,7 +141,7 @@ SET_INSTALL = rule(
     effect="replaces the domain's claims",
     function=_SET,
     source=_SET_SRC + "; [D3] design.rst Design Overview",
-    designs=CLAIM_SET_DESIGNS,
+    designs=REPLACE_DESIGNS,
 )
 
 _LEGACY = "domain_set_outstanding_pages"
@@ -214,6 +230,24 @@ GET_TOO_SMALL = rule(
     source="[V7] domain_get_claim_entries, xenctrl.h; [ST7] A1-8",
     designs=frozenset({"v7"}),
 )
+GET_NON_ZERO = rule(
+    "get-non-zero",
+    "v8: GET reports the host-wide claim first only when it is not 0, then each node with "
+    "a non-zero claim in ascending node order; a domain without claims gets count 0.",
+    effect="reports the domain's non-zero claims",
+    function="domain_get_claim_entries",
+    source="[V8] 70956981871, 71223550050, 70940241165",
+    designs=frozenset({"v8"}),
+)
+GET_NO_BUFS = rule(
+    "get-no-bufs",
+    "v8: GET with room for fewer entries than needed fails with -ENOBUFS (v7: -ERANGE), "
+    "copies no entry, and returns the needed count in nr_entries.",
+    errno=ENOBUFS,
+    function="domain_get_claim_entries",
+    source="[V8] 71197950480, 70940241165",
+    designs=frozenset({"v8"}),
+)
 
 _RELEASE_SRC = "[V7] page_alloc.c; [V7-0] rename table"
 
@@ -297,6 +331,16 @@ def unclaimed(free: int, claimed: int) -> int:
     return (free - claimed) & ULONG_MAX
 
 
+def fits(request: int, free: int, claimed: int, own: int, formula: ClaimAvailability) -> bool:
+    """Whether *request* fits in *free* pages of which *claimed* are claimed, *own* of
+    them by the requester (the ``claim_availability`` option): as the unsigned
+    difference ``request <= free - claimed + own``, which wraps, or as the sum
+    ``request + claimed <= free + own``, which does not."""
+    if formula == "sums":
+        return request + claimed <= free + own
+    return request <= (unclaimed(free, claimed) + own) & ULONG_MAX
+
+
 @c_function(
     "domain_set_claim_entries",
     "int domain_set_claim_entries(struct domain *d, unsigned int nr_entries, "
@@ -332,6 +376,8 @@ def domain_set_claim_entries(h: HostState, d: Domain, claim_set: Sequence[ClaimE
             legacy_semantics = legacy_semantics or node == LEGACY
             host_requests = request
             continue
+        if node & RESERVED_TARGET_BIT and design.reserved_target_errno == "EINVAL":
+            return h.fire(SET_RESERVED_TARGET)
         if node >= h.max_numnodes or node >= len(h.node_online) or not h.node_online[node]:
             return h.fire(SET_UNKNOWN_NODE)
         if node in seen:
@@ -339,8 +385,8 @@ def domain_set_claim_entries(h: HostState, d: Domain, claim_set: Sequence[ClaimE
         if design.node_sum_overflow_check and request > UINT_MAX - node_requests:
             return h.fire(SET_NODE_SUM_OVERFLOW)
         seen.add(node)
-        avail = unclaimed(h.node_avail_pages[node], h.claimed_pages[node])
-        if request > (avail + d.claims[node]) & ULONG_MAX:
+        free, claimed = h.node_avail_pages[node], h.claimed_pages[node]
+        if not fits(request, free, claimed, d.claims[node], design.claim_availability):
             return h.fire(SET_NODE_NOMEM)
         node_requests += request
 
@@ -360,8 +406,8 @@ def domain_set_claim_entries(h: HostState, d: Domain, claim_set: Sequence[ClaimE
         or node_requests + host_requests + domain_tot_pages(d) > max_pages
     ):
         return h.fire(SET_MAX_PAGES)
-    credit = unclaimed(h.total_avail_pages, h.outstanding_claims) + d.outstanding_pages
-    if node_requests + host_requests > credit & ULONG_MAX:
+    free, claimed, own = h.total_avail_pages, h.outstanding_claims, d.outstanding_pages
+    if not fits(node_requests + host_requests, free, claimed, own, design.claim_availability):
         return h.fire(SET_HOST_NOMEM)
 
     # Phase 3: release the old claims. Phase 4: totals. Phase 5: per node.
@@ -418,17 +464,17 @@ def domain_set_outstanding_pages(h: HostState, d: Domain, pages: int) -> Rc:
 def domain_get_claim_entries(
     h: HostState, d: Domain, max_entries: int
 ) -> tuple[Rc, int, list[ClaimEntry]]:
-    """Return ``(rc, needed entries, entries)`` for a buffer of *max_entries* entries."""
+    """Return ``(rc, needed entries, entries)`` for a buffer of *max_entries* entries.
+
+    The host-wide entry comes first, always (v7) or only when it is not 0 (v8), as the
+    ``get_host_entry`` option says; a buffer too small is ``get_buffer_errno``."""
+    design = h.design
     entries: list[ClaimEntry] = []
-    if max_entries:
-        entries.append(ClaimEntry(d.outstanding_pages - d.node_claims, HOST))
-    needed = 1
-    for node in h.online_nodes:
-        if d.claims[node]:
-            if needed < max_entries:
-                entries.append(ClaimEntry(d.claims[node], node))
-            needed += 1
-    if needed > max_entries:
-        return h.fire(GET_TOO_SMALL), needed, []
-    h.fire(GET_HOST_FIRST)
-    return OK, needed, entries
+    if design.get_host_entry == "always" or d.host_claims:
+        entries.append(ClaimEntry(d.host_claims, HOST))
+    entries += [ClaimEntry(d.claims[node], node) for node in h.online_nodes if d.claims[node]]
+    if len(entries) > max_entries:
+        too_small = GET_NO_BUFS if design.get_buffer_errno == "ENOBUFS" else GET_TOO_SMALL
+        return h.fire(too_small), len(entries), []
+    h.fire(GET_HOST_FIRST if design.get_host_entry == "always" else GET_NON_ZERO)
+    return OK, len(entries), entries

@@ -20,9 +20,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from functools import wraps
-from typing import Concatenate, Literal, ParamSpec, TypeVar, cast
+from typing import Concatenate, Final, Literal, ParamSpec, TypeVar, cast
 
-from . import hypercalls
+from . import hypercalls, memory_claims, pausing
 from .abi import (
     MAX_NUMNODES_DEFAULT,
     MAX_ORDER_DEFAULT,
@@ -71,8 +71,10 @@ class Host(HostState):
     """A Xen host with NUMA nodes, its page allocator and its claims.
 
     :param nodes: pages per node; node *n* holds ``nodes[n]`` pages, MFNs laid out node
-        after node from 0. ``None`` stands for a node id that is not online.
-    :param design: a preset name (``"v7"``, ``"v6"``, ``"upstream"``) or a
+        after node from 0. ``None`` stands for a node id that is not online. The heaps
+        start with at most :data:`MAX_BOOT_BUDDIES` buddies (``2**38`` pages at the
+        default *max_order*); a larger host is refused with ``ValueError``.
+    :param design: a preset name (``"v7"``, ``"v6"``, ``"upstream"``, ``"v8"``) or a
         :class:`~spec.designs.Design`.
     :param max_numnodes: ``MAX_NUMNODES``; a claim set may hold this many plus one entries.
     :param max_order: ``MAX_ORDER``, the largest buddy order.
@@ -86,6 +88,7 @@ class Host(HostState):
         raise: the calls go on as in Xen, and :meth:`violations` reports them.
     :param free: the buddies ``(mfn, order)`` free at boot, as the test harnesses of Xen
         lay them out; the other frames are in use by Xen. Default: every frame is free.
+        With a layout the host has at most :data:`MAX_LAID_OUT_FRAMES` frames.
     """
 
     def __init__(
@@ -104,11 +107,8 @@ class Host(HostState):
         sizes = _node_sizes(nodes, max_numnodes)
         if not 0 <= c_uint(cpu_node, "cpu_node") < len(sizes) or sizes[cpu_node] is None:
             raise ValueError(f"cpu_node={cpu_node} is not an online node")
-        buddies = None
-        if free is not None:
-            buddies = [
-                (c_uint(m, "free", UINT64_MAX), c_uint(o, "free", max_order)) for m, o in free
-            ]
+        buddies = None if free is None else _boot_buddies(free, max_order)
+        _check_size(sizes, max_order, buddies is not None)
         super().__init__(sizes, get_design(design), max_numnodes, max_order, cpu_node, buddies)
         self.check_invariants = check_invariants
 
@@ -133,6 +133,21 @@ class Host(HostState):
         )
 
     # --- argument checks ------------------------------------------------------------
+
+    def _page(self, page: Page, name: str = "page") -> Page:
+        """*page* if it is a buddy this host allocated and has not freed (its
+        ``struct page_info *``: the very object :meth:`alloc_domheap_pages` returned)."""
+        if not isinstance(page, Page):
+            raise TypeError(f"{name} must be a Page, not {type(page).__name__}")
+        c_uint(page.mfn, f"{name}.mfn", UINT64_MAX)
+        c_uint(page.order, f"{name}.order", self.max_order)
+        c_uint(page.node, f"{name}.node", self.max_numnodes - 1)
+        if page.owner is not None:
+            c_uint(page.owner, f"{name}.owner", 0xFFFF)
+        _flag(page.extra, f"{name}.extra")
+        if self.allocated.get(page.mfn) is not page:  # an equal Page of another host too
+            raise ValueError(f"{name}={page} is not allocated on this host")
+        return page
 
     def _domain(self, d: Domain | int, name: str = "d") -> Domain | None:
         """Look up *d* (a Domain of this host or a domid); None for an unknown domid."""
@@ -186,6 +201,16 @@ class Host(HostState):
         """``domain_kill()``: release *d*'s claims, free its pages, leave it dying."""
         return hypercalls.domain_kill(self, self._domain(d))
 
+    @public
+    def pause_domain(self, d: Domain | int) -> Rc:
+        """``XEN_DOMCTL_pausedomain``: one more pause by the controller (at most 255)."""
+        return pausing.pause_domain(self, self._domain(d))
+
+    @public
+    def unpause_domain(self, d: Domain | int) -> Rc:
+        """``XEN_DOMCTL_unpausedomain``: one pause less (a new domain has one)."""
+        return pausing.unpause_domain(self, self._domain(d))
+
     # --- claims ---------------------------------------------------------------------
 
     @public
@@ -209,6 +234,7 @@ class Host(HostState):
         :param start_extent: continuation bits of the command; must be 0.
         :param null_handle: pass a NULL reservation, which Xen cannot read.
         """
+        c_uint(nr_pages, "nr_pages", UINT64_MAX)
         reservation = Reservation(nr_pages, extent_order, mem_flags, extent_start)
         c_uint(start_extent, "start_extent")
         read = None if _flag(null_handle, "null_handle") else reservation
@@ -221,13 +247,16 @@ class Host(HostState):
         entries: Sequence[ClaimEntry] | None,
         nr_entries: int | None = None,
     ) -> Rc:
-        """``XEN_DOMCTL_claim_memory``, mode SET: install the claim set *entries*.
+        """SET: install the claim set *entries* (``XEN_DOMCTL_claim_memory`` mode SET;
+        v8: ``XEN_DOMCTL_set_memory_claims``, where no entries release the claims).
 
         :param entries: the claim set; None models a NULL guest handle.
         :param nr_entries: the count passed to Xen; default ``len(entries)``. A count
             larger than the list models reading past the buffer.
         """
-        nr = self._nr_entries(entries, nr_entries)
+        nr = self._nr_entries(entries, nr_entries, "entries")
+        if self.design.memory_claims_domctls:
+            return memory_claims.set_memory_claims(self, self._domain(d), entries, nr, 0)
         rc, _, _ = hypercalls.claim_memory(
             self, self._domain(d), self.design.mode_values[0], entries, nr
         )
@@ -237,7 +266,8 @@ class Host(HostState):
     def get_claims(
         self, d: Domain | int, nr_entries: int, *, null_handle: bool = False
     ) -> tuple[Rc, int, list[ClaimEntry]]:
-        """``XEN_DOMCTL_claim_memory``, mode GET: return ``(rc, nr_entries, entries)``.
+        """GET: return ``(rc, nr_entries, entries)`` (``XEN_DOMCTL_claim_memory`` mode GET;
+        v8: ``XEN_DOMCTL_get_memory_claims``).
 
         :param nr_entries: the room in the caller's buffer, in entries.
         :param null_handle: pass a NULL buffer (``nr_entries=0`` then asks for the count).
@@ -247,6 +277,8 @@ class Host(HostState):
         # of that many stands for any larger one (and nr_entries=UINT_MAX costs nothing).
         room = min(nr_entries, self.max_numnodes + 1)
         buffer = None if _flag(null_handle, "null_handle") else [_ROOM] * room
+        if self.design.memory_claims_domctls:
+            return memory_claims.get_memory_claims(self, self._domain(d), buffer, nr_entries, 0)
         return hypercalls.claim_memory(
             self, self._domain(d), self.design.mode_values[1], buffer, nr_entries
         )
@@ -267,19 +299,57 @@ class Host(HostState):
         :returns: ``(rc, nr_entries as Xen leaves it, entries copied out by GET)``.
         """
         c_uint(mode, "mode")
-        nr = self._nr_entries(claim_set, nr_entries)
+        nr = self._nr_entries(claim_set, nr_entries, "claim_set")
         return hypercalls.claim_memory(self, self._domain(d), mode, claim_set, nr)
 
+    @public
+    def domctl_set_memory_claims(
+        self,
+        d: Domain | int,
+        claim_set: Sequence[ClaimEntry] | None,
+        nr_entries: int,
+        pad: int = 0,
+    ) -> Rc:
+        """``XEN_DOMCTL_set_memory_claims`` (v8) with every field of the domctl given.
+
+        :param claim_set: the guest buffer of entries, None for NULL.
+        :param nr_entries: the ``nr_entries`` field (0 releases).
+        :param pad: the ``pad`` field of ``struct xen_domctl_memory_claims``.
+        """
+        c_uint(pad, "pad")
+        nr = self._nr_entries(claim_set, nr_entries, "claim_set")
+        return memory_claims.set_memory_claims(self, self._domain(d), claim_set, nr, pad)
+
+    @public
+    def domctl_get_memory_claims(
+        self,
+        d: Domain | int,
+        claim_set: Sequence[ClaimEntry] | None,
+        nr_entries: int,
+        pad: int = 0,
+    ) -> tuple[Rc, int, list[ClaimEntry]]:
+        """``XEN_DOMCTL_get_memory_claims`` (v8) with every field of the domctl given.
+
+        :param claim_set: the guest buffer the entries go to (its length is its room),
+            None for NULL.
+        :param nr_entries: the ``nr_entries`` field: the capacity Xen is told.
+        :param pad: the ``pad`` field.
+        :returns: ``(rc, nr_entries as Xen leaves it, entries copied out)``.
+        """
+        c_uint(pad, "pad")
+        nr = self._nr_entries(claim_set, nr_entries, "claim_set")
+        return memory_claims.get_memory_claims(self, self._domain(d), claim_set, nr, pad)
+
     @staticmethod
-    def _nr_entries(entries: Sequence[ClaimEntry] | None, nr_entries: int | None) -> int:
+    def _nr_entries(entries: Sequence[ClaimEntry] | None, nr_entries: int | None, name: str) -> int:
         if entries is not None:
             if not isinstance(entries, (list, tuple)) and (  # a list or tuple is a Sequence
                 isinstance(entries, (str, bytes)) or not isinstance(entries, Sequence)
             ):
-                raise TypeError("entries must be a sequence of ClaimEntry or None")
+                raise TypeError(f"{name} must be a sequence of ClaimEntry or None")
             for entry in entries:
                 if not isinstance(entry, ClaimEntry):
-                    raise TypeError(f"entries must hold ClaimEntry, not {type(entry).__name__}")
+                    raise TypeError(f"{name} must hold ClaimEntry, not {type(entry).__name__}")
         if nr_entries is None:
             return len(entries) if entries is not None else 0
         return c_uint(nr_entries, "nr_entries")
@@ -324,11 +394,7 @@ class Host(HostState):
     @public
     def free_domheap_pages(self, page: Page) -> None:
         """Free a buddy that :meth:`alloc_domheap_pages` returned."""
-        if not isinstance(page, Page):
-            raise TypeError(f"page must be a Page, not {type(page).__name__}")
-        if self.allocated.get(page.mfn) != page:
-            raise ValueError(f"page={page} is not allocated on this host")
-        free_domheap_pages(self, page)
+        free_domheap_pages(self, self._page(page))
 
     @public
     def offline_page(self, mfn: int) -> tuple[Rc, int]:
@@ -353,6 +419,49 @@ def _flag(value: object, name: str) -> bool:
     if not isinstance(value, bool):
         raise TypeError(f"{name} must be a bool, not {type(value).__name__}")
     return value
+
+
+MAX_BOOT_BUDDIES: Final = 1 << 18
+"""The most buddies a host's heaps start with: the model keeps a dictionary entry per
+free buddy, so a host of ``nodes`` pages in buddies of ``2**max_order`` pages builds in
+well under a second up to this bound (``2**38`` pages at the default ``max_order``)."""
+MAX_LAID_OUT_FRAMES: Final = 1 << 18
+"""The most frames a host with a ``free=`` boot layout may have: it lists every frame
+Xen keeps for itself."""
+
+
+def _boot_buddies(free: Iterable[tuple[int, int]], max_order: int) -> list[tuple[int, int]]:
+    """The ``free=`` argument as ``(mfn, order)`` pairs of C integers."""
+    if isinstance(free, (str, bytes)) or not isinstance(free, Iterable):
+        raise TypeError(f"free must be (mfn, order) pairs, not {type(free).__name__}")
+    buddies = []
+    for i, pair in enumerate(free):
+        if not isinstance(pair, tuple) or len(pair) != 2:
+            raise TypeError(f"free[{i}]={pair!r} is not an (mfn, order) pair")
+        mfn, order = pair
+        buddies.append(
+            (
+                c_uint(mfn, f"free[{i}] mfn", UINT64_MAX),
+                c_uint(order, f"free[{i}] order", max_order),
+            )
+        )
+    return buddies
+
+
+def _check_size(sizes: list[int | None], max_order: int, laid_out: bool) -> None:
+    """Refuse a host the model cannot build quickly (see :data:`MAX_BOOT_BUDDIES`)."""
+    total = sum(size or 0 for size in sizes)
+    if laid_out and total > MAX_LAID_OUT_FRAMES:
+        raise ValueError(
+            f"nodes={sizes} hold {total} frames; a host with free= may hold at most "
+            f"{MAX_LAID_OUT_FRAMES}"
+        )
+    buddies = sum((size or 0) >> max_order for size in sizes)
+    if buddies > MAX_BOOT_BUDDIES:
+        raise ValueError(
+            f"nodes={sizes} need {buddies} boot buddies of order max_order={max_order}; the "
+            f"model holds at most {MAX_BOOT_BUDDIES} (raise max_order or give fewer pages)"
+        )
 
 
 def _node_sizes(nodes: Sequence[int | None], max_numnodes: int) -> list[int | None]:

@@ -42,14 +42,11 @@ from .abi import (
     Reservation,
 )
 from .alloc import free_domheap_pages, free_heap_pages
-from .claims import (
-    domain_get_claim_entries,
-    domain_set_claim_entries,
-    domain_set_outstanding_pages,
-)
+from .claims import domain_get_claim_entries, domain_set_outstanding_pages
+from .install import set_claim_entries
 from .offline import reserve_offlined_page
 from .registry import c_function, register
-from .rules import CLAIM_SET_DESIGNS, rule
+from .rules import CLAIM_SET_DESIGNS, REPLACE_DESIGNS, rule
 from .state import Domain, HostState
 
 _MEM = "do_memory_op"
@@ -120,7 +117,8 @@ DOMCTL_UNKNOWN_DOMAIN = rule(
 )
 DOMCTL_XSM = rule(
     "domctl-xsm",
-    "The XSM hook xsm_claim_pages may deny XEN_DOMCTL_claim_memory before its checks.",
+    "The XSM hook xsm_claim_pages may deny XEN_DOMCTL_claim_memory (v8: "
+    "XEN_DOMCTL_set_memory_claims, FLASK setclaim) before its checks.",
     errno=EPERM,
     function="do_domctl",
     source=_DOMCTL_SRC + "; [V7] flask",
@@ -128,15 +126,17 @@ DOMCTL_XSM = rule(
 )
 DOMCTL_ABSENT = rule(
     "domctl-absent",
-    "Upstream Xen has no XEN_DOMCTL_claim_memory: the domctl is unknown.",
+    "Upstream Xen has no XEN_DOMCTL_claim_memory: the domctl is unknown. v8 replaced it "
+    "by XEN_DOMCTL_set_memory_claims and _get_memory_claims.",
     errno=ENOSYS,
     function="arch_do_domctl",
-    source="[UP] domctl.c",
-    designs=frozenset({"upstream"}),
+    source="[UP] domctl.c; [V8] 70871982022",
+    designs=frozenset({"upstream", "v8"}),
 )
 DOMCTL_LLC_COLORING = rule(
     "domctl-llc-coloring",
-    "With LLC colouring enabled XEN_DOMCTL_claim_memory is refused.",
+    "With LLC colouring enabled XEN_DOMCTL_claim_memory is refused (v8: SET, after the "
+    "release path; v8's GET has no such check).",
     errno=EOPNOTSUPP,
     function=_DOMCTL,
     source=_DOMCTL_SRC,
@@ -148,7 +148,7 @@ DOMCTL_NO_ENTRIES = rule(
     errno=EINVAL,
     function=_DOMCTL,
     source=_DOMCTL_SRC + "; [ST7] I1-6, I1-8",
-    designs=CLAIM_SET_DESIGNS,
+    designs=REPLACE_DESIGNS,
 )
 DOMCTL_TOO_MANY = rule(
     "domctl-too-many",
@@ -178,7 +178,8 @@ DOMCTL_NO_BUFFER = rule(
 )
 DOMCTL_DYING = rule(
     "domctl-dying",
-    "XEN_DOMCTL_claim_memory on a dying domain fails.",
+    "XEN_DOMCTL_claim_memory on a dying domain fails (v8: SET only, after the LLC check "
+    "and before E2BIG).",
     errno=ESRCH,
     function=_DOMCTL,
     source=_DOMCTL_SRC + "; [UPc] 2379ca04fe",
@@ -196,11 +197,12 @@ DOMCTL_SET_FAULT = rule(
 DOMCTL_GET_FAULT = rule(
     "domctl-get-fault",
     "GET whose entries cannot be written (a NULL handle, or a buffer shorter than "
-    "nr_entries says) fails after the count is written back.",
+    "nr_entries says) fails; v7 writes the needed count back first, v8 leaves nr_entries "
+    "as passed (get_fault_copyback).",
     errno=EFAULT,
     function=_DOMCTL,
-    source=_DOMCTL_SRC,
-    designs=frozenset({"v7"}),
+    source=_DOMCTL_SRC + "; [V8] 71197950480",
+    designs=frozenset({"v7", "v8"}),
 )
 DOMCTL_V6_LEGACY = rule(
     "domctl-v6-legacy",
@@ -291,7 +293,7 @@ def memory_op_claim_pages(
     return domain_set_outstanding_pages(h, d, reservation.nr_extents)
 
 
-def _read_claim_set(claim_set: Sequence[ClaimEntry] | None, nr: int) -> list[ClaimEntry] | None:
+def read_claim_set(claim_set: Sequence[ClaimEntry] | None, nr: int) -> list[ClaimEntry] | None:
     """``copy_from_guest``: None when the buffer is NULL or shorter than *nr*."""
     if claim_set is None or len(claim_set) < nr:
         return None
@@ -345,17 +347,25 @@ def claim_memory(
     if h.xmalloc_fails and room:
         return h.fire(DOMCTL_NO_BUFFER), nr_entries, []
     if mode == get_mode:
-        rc, needed, entries = domain_get_claim_entries(h, d, room)
-        if rc == 0 and (claim_set is None or len(claim_set) < needed):
-            return h.fire(DOMCTL_GET_FAULT), needed, []
-        return rc, needed, entries
-    read = _read_claim_set(claim_set, nr_entries)
+        return get_claim_entries(h, d, room, claim_set, nr_entries)
+    read = read_claim_set(claim_set, nr_entries)
     if read is None:
         return h.fire(DOMCTL_SET_FAULT), nr_entries, []
     if h.design.legacy_selector == "single-entry" and nr_entries == 1 and read[0].target == LEGACY:
         h.fire(DOMCTL_V6_LEGACY)
         return domain_set_outstanding_pages(h, d, read[0].pages), nr_entries, []
-    return domain_set_claim_entries(h, d, read), nr_entries, []
+    return set_claim_entries(h, d, read), nr_entries, []
+
+
+def get_claim_entries(
+    h: HostState, d: Domain, room: int, buffer: Sequence[ClaimEntry] | None, nr_entries: int
+) -> tuple[Rc, int, list[ClaimEntry]]:
+    """GET's last steps, v7's and v8's: read the claims, then ``copy_to_guest`` the
+    entries; a fault leaves *nr_entries* as passed unless ``get_fault_copyback``."""
+    rc, needed, entries = domain_get_claim_entries(h, d, room)
+    if rc == 0 and needed and (buffer is None or len(buffer) < needed):
+        return h.fire(DOMCTL_GET_FAULT), needed if h.design.get_fault_copyback else nr_entries, []
+    return rc, needed, entries
 
 
 def max_mem(h: HostState, d: Domain | None, pages: int) -> Rc:
@@ -387,7 +397,7 @@ def domain_kill(h: HostState, d: Domain | None) -> Rc:
     h.touch_domain(d)
     d.is_dying = True
     if h.design.kill_release == "claim-set":
-        domain_set_claim_entries(h, d, (ClaimEntry(0, HOST),))
+        set_claim_entries(h, d, (ClaimEntry(0, HOST),))
     else:
         domain_set_outstanding_pages(h, d, 0)
     for page in list(d.pages.values()):

@@ -76,6 +76,7 @@ OPERATIONS: Final[tuple[Operation, ...]] = (
         lambda h, d, o: h.claim_memory(d, [ClaimEntry(1, 0), ClaimEntry(1, HOST)]),
     ),
     ("zero SET", lambda h, d, o: h.claim_memory(d, [ClaimEntry(0, HOST)])),
+    ("SET of no entries", lambda h, d, o: h.claim_memory(d, [])),
     ("allocation (redeeming)", lambda h, d, o: h.alloc_domheap_pages(d, 0)),
     ("allocation (redeeming)", lambda h, d, o: h.alloc_domheap_pages(d, 0, node=0)),
     ("other domain allocates", lambda h, d, o: h.alloc_domheap_pages(o, 1, node=1)),

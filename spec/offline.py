@@ -3,7 +3,8 @@
 ``reserve_offlined_page()`` runs when a free page is offlined and when a page marked
 for offlining is freed. Free memory then shrinks while claims stay; v7 recalls claims
 so that claims never exceed free memory ([V7]; the upstream bug [OFF], claims-model.md
-7.1). The design option ``offline_recall`` turns the recall off, as in upstream and v6.
+7.1). The design option ``offline_recall`` turns the recall off, as in upstream, v6 and
+v8 (which accepts the over-claim and defers it, [V8] SCE-2).
 """
 
 from __future__ import annotations
@@ -46,6 +47,18 @@ RECALL_HOST = rule(
 )
 
 
+OFFLINE_NO_RECALL = rule(
+    "offline-no-recall",
+    "Without recall (upstream, v6, v8) offlining leaves the claims as they are, even "
+    "when they now exceed the free pages of the node or the host: inv-global or inv-node "
+    "no longer holds, and unsigned free-minus-claimed differences wrap ([OFF]).",
+    effect="claims stay above free memory",
+    function=_ROP,
+    source="[UP] reserve_offlined_page; [OFF]; [V8] 71166790165, 70939593375",
+    designs=frozenset({"upstream", "v6", "v8"}),
+)
+
+
 @c_function(
     _ROP,
     "static int reserve_offlined_page(struct page_info *head)",
@@ -63,6 +76,10 @@ def reserve_offlined_page(h: HostState, node: int, head: int) -> int:
     h.fire(OFFLINE_RESERVE)
     if h.design.offline_recall:
         recall_claims(h, node)
+    elif h.outstanding_claims > h.total_avail_pages or (
+        h.claimed_pages[node] > h.node_avail_pages[node]
+    ):
+        h.fire(OFFLINE_NO_RECALL)
     return count
 
 

@@ -35,11 +35,16 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
+from .cli import UsageError, read_script, seconds
 from .designs import DESIGNS
 from .host import Host
 from .invariants import violations
 from .rules import observe
+from .sandbox import GRACE, Ended, isolated, time_limit
 from .state import Domain
+
+DEFAULT_TIMEOUT = 10.0
+"""Seconds a replayed script may run by default (``--timeout``)."""
 
 Observe = Callable[[Host], Any]
 """What a replay records of a host after each step."""
@@ -82,10 +87,15 @@ class Step:
 
 @dataclass
 class Run:
-    """The steps of one replay of a script under one design (None: the default)."""
+    """The steps of one replay of a script under one design (None: the default).
+
+    :param failure: why the replay as a whole gave no steps (its process was killed at
+        the hard time limit or ended itself: :func:`replay_isolated`); then no step ran.
+    """
 
     design: str | None
     steps: list[Step]
+    failure: str | None = None
 
     @property
     def stopped(self) -> Step | None:
@@ -93,9 +103,18 @@ class Run:
         return next((s for s in self.steps if s.error is not None), None)
 
 
+def _tree(code: str, filename: str) -> ast.Module:
+    """Parse *code*; a NUL byte is a :class:`SyntaxError` too (Python 3.11 raises
+    ValueError for it)."""
+    try:
+        return ast.parse(code, filename, "exec")
+    except ValueError as error:
+        raise SyntaxError(str(error), (filename, None, None, None)) from None
+
+
 def parse(code: str) -> list[Step]:
     """Split *code* into its top-level statements (raises :class:`SyntaxError`)."""
-    tree = ast.parse(code, mode="exec")
+    tree = _tree(code, "<script>")
     steps = []
     for stmt in tree.body:
         source = ast.get_source_segment(code, stmt) or ""
@@ -142,6 +161,16 @@ def _hosts(namespace: dict[str, Any]) -> list[tuple[str, Host]]:
     return list(found.values())
 
 
+def describe(error: BaseException) -> str:
+    """A step's error: ``"ValueError: ..."``; an exit or interrupt of the script says so."""
+    if isinstance(error, SystemExit):
+        code = "" if error.code is None else repr(error.code)
+        return f"SystemExit: the script called exit({code}); the replay stops here"
+    if isinstance(error, KeyboardInterrupt):
+        return "KeyboardInterrupt: the script interrupted itself; the replay stops here"
+    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+
+
 def _execute(stmt: ast.stmt, namespace: dict[str, Any], filename: str) -> tuple[bool, object]:
     """Run one statement; return whether it has a value, and the value."""
     if isinstance(stmt, ast.Expr):
@@ -166,19 +195,60 @@ def replay(
     design: str | None = None,
     filename: str = "<script>",
     observe_host: Observe = Host.snapshot,
+    timeout: float | None = None,
 ) -> Run:
     """Replay the script *code* under *design* (None: the default design); stop at the
-    first statement that raises or breaks a hard invariant.
+    first statement that raises (``SystemExit`` and ``KeyboardInterrupt`` included) or
+    breaks a hard invariant.
 
     :param filename: the name tracebacks and syntax errors give the script.
     :param observe_host: what each step records of each host (and compares to tell
         whether the step changed it).
+    :param timeout: seconds the script may run; the statement running then stops the
+        replay with a :class:`~spec.sandbox.TimeLimit` error (None: no limit).
     :raises SyntaxError: the script does not parse (nothing runs).
     """
+    _check_design(design)
+    tree = _tree(code, filename)
+    result = Run(design, parse(code))
+    with time_limit(timeout):
+        _replay(tree, result, design, filename, observe_host)
+    return result
+
+
+def _check_design(design: str | None) -> None:
     if design is not None and design not in DESIGNS:
         raise ValueError(f"design={design!r} is not a preset; choose one of {', '.join(DESIGNS)}")
-    tree = ast.parse(code, filename, "exec")
-    result = Run(design, parse(code))
+
+
+def replay_isolated(
+    code: str,
+    design: str | None = None,
+    filename: str = "<script>",
+    observe_host: Observe = Host.snapshot,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> Run:
+    """:func:`replay` in a forked child process (:func:`spec.sandbox.isolated`): what the
+    script changes outside its own namespace (the model's tables, a module's state) dies
+    with the child, so the runs of one script under several designs, or of several
+    scripts, cannot change each other. A child that does not finish within *timeout*
+    plus :data:`~spec.sandbox.GRACE` seconds is killed: the run then has a ``failure``.
+
+    :raises SyntaxError: the script does not parse (checked here, before any fork).
+    """
+    _check_design(design)
+    _tree(code, filename)
+    try:
+        return isolated(
+            lambda: replay(code, design, filename, observe_host, timeout), timeout + GRACE
+        )
+    except Ended as error:
+        return Run(design, parse(code), failure=f"the script gave no result: {error}")
+
+
+def _replay(
+    tree: ast.Module, result: Run, design: str | None, filename: str, observe_host: Observe
+) -> None:
     host_class = _host_class(design)
     namespace = _namespace(host_class)
     for stmt, step in zip(tree.body, result.steps, strict=True):
@@ -190,8 +260,8 @@ def replay(
                 if has_value:
                     step.value = show(value)
                     step.same_as = "host" if isinstance(value, Host) else step.value
-            except Exception as error:  # the script's own error: record it, stop
-                step.error = f"{type(error).__name__}: {error}"
+            except BaseException as error:  # the script's own error or exit: record it, stop
+                step.error = describe(error)
         step.rules = tuple(fired)
         for name, value in list(namespace.items()):
             if value is Host and host_class is not Host:
@@ -211,7 +281,6 @@ def replay(
             step.changed = step.changed or before.get(id(host)) != seen
         if step.error is not None:
             break
-    return result
 
 
 # --- python -m spec replay ----------------------------------------------------------------
@@ -251,6 +320,8 @@ def report(runs: Sequence[Run]) -> str:
         stop = r.stopped
         if stop is not None:
             lines.append(f"{name}: stopped at line {stop.lineno}: {stop.error}")
+        elif r.failure is not None:
+            lines.append(f"{name}: stopped: {r.failure}")
     if len(runs) > 1:
         lines.append(f"{differ} step(s) differ between {', '.join(names)}")
     return "\n".join(lines)
@@ -272,20 +343,28 @@ def main(argv: Sequence[str], out: TextIO, err: TextIO) -> int:
         choices=list(DESIGNS),
         help="a design preset; repeat it to compare (default: v6 and v7)",
     )
+    parser.add_argument(
+        "--timeout",
+        type=seconds,
+        default=DEFAULT_TIMEOUT,
+        metavar="SECONDS",
+        help=f"time limit of each run (default {DEFAULT_TIMEOUT:g}); each design's run is "
+        "a process of its own, so one run cannot change another",
+    )
     args = parser.parse_args(argv)
     try:
-        if args.script == "-":
-            code, filename = sys.stdin.read(), "<stdin>"
-        else:
-            with open(args.script, encoding="utf-8") as file:
-                code, filename = file.read(), args.script
-    except OSError as error:
+        code, filename = read_script(args.script, sys.stdin)
+    except UsageError as error:
         print(f"python -m spec replay: {error}", file=err)
         return 2
     try:
-        runs = [replay(code, design, filename) for design in args.design or ["v6", "v7"]]
+        runs = [
+            replay_isolated(code, design, filename, timeout=args.timeout)
+            for design in args.design or ["v6", "v7"]
+        ]
     except SyntaxError as error:
-        print(f"python -m spec replay: {filename}:{error.lineno}: {error.msg}", file=err)
+        line = f":{error.lineno}" if error.lineno else ""
+        print(f"python -m spec replay: {filename}{line}: {error.msg}", file=err)
         return 2
     print(report(runs), file=out)
-    return 1 if any(r.stopped for r in runs) else 0
+    return 1 if any(r.stopped or r.failure for r in runs) else 0

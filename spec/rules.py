@@ -28,8 +28,10 @@ CITE_BASE_URL: Final = "https://xen-claims-spec.readthedocs.io/en/latest"
 """Where the published site lives: ``python -m spec cite ID`` links to
 ``<CITE_BASE_URL>/rule/<ID>.html``, the permanent redirect page the extension writes."""
 
-ALL_DESIGNS: Final = frozenset({"upstream", "v6", "v7"})
-CLAIM_SET_DESIGNS: Final = frozenset({"v6", "v7"})
+ALL_DESIGNS: Final = frozenset({"upstream", "v6", "v7", "v8"})
+CLAIM_SET_DESIGNS: Final = frozenset({"v6", "v7", "v8"})
+REPLACE_DESIGNS: Final = frozenset({"v6", "v7"})
+"""The designs whose SET replaces a domain's claims (XEN_DOMCTL_claim_memory)."""
 
 _ID: Final = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 

@@ -8,6 +8,7 @@ it freely, do not assign to it.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterable
 from typing import Final
 
@@ -30,6 +31,7 @@ class Domain:
 
     __slots__ = (
         "claims",
+        "controller_pause_count",
         "domid",
         "extra_pages",
         "is_dying",
@@ -55,6 +57,7 @@ class Domain:
         self.is_dying = False
         self.node_affinity = node_affinity
         self.last_alloc_node = 0  # struct domain is zero-allocated
+        self.controller_pause_count = 1  # domain_create() leaves it paused by the controller
         self.pages: dict[int, Page] = {}  # d->page_list, in assignment order
 
     @property
@@ -83,6 +86,7 @@ class Domain:
             tuple(sorted(self.node_affinity)),
             self.last_alloc_node,
             tuple(self.pages),
+            self.controller_pause_count,
         )
 
 
@@ -125,6 +129,8 @@ class HostState:
         self.llc_coloring = False  # LLC colouring enabled: claims are refused
         self.xsm_deny_claims = False  # the XSM policy denies xsm_claim_pages
         self.xmalloc_fails = False  # fault injection: the hypervisor's xmalloc fails
+        # fault injection: v8's per-node claims array cannot be allocated (xvzalloc)
+        self.claims_alloc_fails = False
         self.node_online = [size is not None for size in nodes]
         self.online_nodes: Final = tuple(n for n, up in enumerate(self.node_online) if up)
         self.heaps: list[NodeHeap | None] = []
@@ -174,22 +180,28 @@ class HostState:
 
     def _boot_free(self, buddies: list[tuple[int, int]]) -> None:
         """Free only *buddies* at boot; every other frame stays reserved."""
-        free: set[int] = set()
+        taken: list[tuple[int, int]] = []  # the buddies so far as sorted [start, end)
         for mfn, order in buddies:
             node = self.node_of(mfn)
-            last = mfn + (1 << order) - 1
-            if node is None or self.node_of(last) != node or mfn % (1 << order):
+            end = mfn + (1 << order)
+            if node is None or self.node_of(end - 1) != node or mfn % (1 << order):
                 raise ValueError(f"free=({mfn}, {order}) is not an aligned buddy within one node")
-            frames = range(mfn, last + 1)
-            if not free.isdisjoint(frames):
-                raise ValueError(f"free=({mfn}, {order}) overlaps another free buddy")
-            free.update(frames)
             heap = self.heaps[node]
             assert heap is not None
+            at = bisect.bisect(taken, (mfn, end))
+            if (at and taken[at - 1][1] > mfn) or (at < len(taken) and taken[at][0] < end):
+                raise ValueError(f"free=({mfn}, {order}) overlaps another free buddy")
+            taken.insert(at, (mfn, end))
             heap.free(mfn, order, False)
-        for heap in self.heaps:
-            if heap is not None:
-                self.reserved.update(p for p in range(heap.start, heap.end) if p not in free)
+        for heap in self.heaps:  # every frame of a node outside its free buddies
+            if heap is None:
+                continue
+            start = heap.start
+            lo, hi = (bisect.bisect(taken, (mfn, 0)) for mfn in (heap.start, heap.end))
+            for first, end in taken[lo:hi]:  # each buddy lies within one node
+                self.reserved.update(range(start, first))
+                start = end
+            self.reserved.update(range(start, heap.end))
 
     def fire(self, applied: Rule) -> Rc:
         """Record that *applied* decided part of the current call; return its rc."""
@@ -355,6 +367,14 @@ for _name, _decl, _summary, _since, _formers in (
         "max_pages",
         "unsigned int max_pages",
         "Limit on domain_tot_pages(), set by XEN_DOMCTL_max_mem.",
+        "upstream",
+        (),
+    ),
+    (
+        "controller_pause_count",
+        "int controller_pause_count",
+        "Pauses by the controller (the toolstack): 1 after domain_create, at most 255; "
+        "v8's SET needs it above 0.",
         "upstream",
         (),
     ),

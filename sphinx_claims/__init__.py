@@ -44,6 +44,9 @@ def _config_inited(app: Sphinx, config: Config) -> None:
     templates = str(export.TEMPLATES)
     if templates not in config.templates_path:
         config.templates_path.append(templates)
+    problem = scenario.check_timeout(config)
+    if problem is not None:
+        logger.warning("%s", problem, type=WARNING_TYPE, subtype=INPUT)
     try:
         designs = model.designs()
     except Exception as exc:  # a broken model: warn, the directives warn again per page

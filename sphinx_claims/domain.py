@@ -12,7 +12,9 @@ parallel build resolves exactly like a serial one.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Iterator, Set
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Final, cast
 
 from docutils import nodes
@@ -52,6 +54,26 @@ class ClaimsXRefRole(XRefRole):
     def __init__(self) -> None:
         super().__init__(innernodeclass=nodes.literal, warn_dangling=True)
 
+    def run(self) -> tuple[list[nodes.Node], list[nodes.system_message]]:
+        # docutils gives a role the line its paragraph starts on; warn at the role's own
+        self.lineno = role_line(self.get_source_info()[0], self.lineno, self.rawtext)
+        return super().run()
+
+    def process_link(
+        self,
+        env: BuildEnvironment,
+        refnode: nodes.Element,
+        has_explicit_title: bool,
+        title: str,
+        target: str,
+    ) -> tuple[str, str]:
+        # `~` shows only the last part of a dotted target; an ID has one part
+        if target.startswith("~"):
+            target = target[1:]
+            if not has_explicit_title:
+                title = title[1:]
+        return title, target
+
     def result_nodes(
         self,
         document: nodes.document,
@@ -59,9 +81,32 @@ class ClaimsXRefRole(XRefRole):
         node: nodes.Element,
         is_ref: bool,
     ) -> tuple[list[nodes.Node], list[nodes.system_message]]:
-        domain = cast("ClaimsDomain", env.get_domain("claims"))
-        domain.note_citation(env.docname, self.reftype, node["reftarget"], self.lineno)
+        if is_ref:  # a `!` prefix asks for no link: nothing is cited
+            domain = cast("ClaimsDomain", env.get_domain("claims"))
+            domain.note_citation(env.docname, self.reftype, node["reftarget"], self.lineno)
         return [node], []
+
+
+@functools.lru_cache(maxsize=16)
+def _source_lines(path: str, mtime: int) -> tuple[str, ...]:
+    return tuple(Path(path).read_text(encoding="utf-8", errors="replace").splitlines())
+
+
+def role_line(source: str | None, lineno: int, rawtext: str) -> int:
+    """The line of *rawtext* in the paragraph of *source* that starts at *lineno* (its
+    first line holding the role's first line of text), else *lineno*."""
+    try:
+        path = Path(str(source))
+        lines = _source_lines(str(path), path.stat().st_mtime_ns)
+    except (OSError, ValueError):
+        return lineno
+    first = rawtext.splitlines()[0] if rawtext else ""
+    for offset, line in enumerate(lines[max(lineno - 1, 0) : lineno + 200]):
+        if first and first in line:
+            return lineno + offset
+        if offset and not line.strip():  # the paragraph ended
+            break
+    return lineno
 
 
 class ClaimsDomain(Domain):

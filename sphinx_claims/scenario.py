@@ -23,13 +23,15 @@ Options:
     one or more design presets (comma or space separated); hosts the script creates
     without a ``design=`` take it. Two or more run the script once per design and show
     the runs side by side, step by step; a step whose result differs between them is
-    marked.
+    marked. A name that is no preset is warned about; with none left the scenario runs
+    under ``claims_default_design``.
 ``:draw:``
     ``each`` (default) draws after every step, ``changed`` only after the steps that
     changed a host, ``last`` only after the last step.
 ``:expect-error:``
     the designs (none: all) under which the script is meant to stop on an error; the
-    build then does not warn about it, and warns if it runs to the end instead.
+    build then does not warn about it, and warns if it runs to the end instead. A name
+    that is no preset is warned about.
 ``:caption:``
     a title shown above the pictures.
 
@@ -38,7 +40,16 @@ whole host, :func:`spec.invariants.violations`), stops the run: the build warns 
 statement's file and line, the picture shows the state it stopped in, and the steps
 after it are listed as not run. A broken soft invariant (``inv-maxpages``) is only noted
 in the caption, and so is a hard one that a documented bug of the design breaks (the
-design option ``known_violations``): the script goes on, as Xen does.
+design option ``known_violations``): the script goes on, as Xen does. ``exit()``,
+``SystemExit`` and ``KeyboardInterrupt`` stop the run the same way, at their line, and
+the page goes on.
+
+Each run is a process of its own (:func:`spec.replay.replay_isolated`), so what a script
+changes outside its namespace (the model's tables, a module's globals) cannot change
+another run or a later page, and it runs under a time limit of
+``claims_scenario_timeout`` seconds (default 10): the statement running then stops the
+run; a process that still does not finish is killed, and the build warns at the
+directive.
 """
 
 from __future__ import annotations
@@ -65,6 +76,8 @@ if TYPE_CHECKING:
     from spec.replay import Run, Step
 
 DRAW_MODES: Final = ("each", "changed", "last")
+DEFAULT_TIMEOUT: Final = 10.0
+"""Seconds each run of a scenario's script may take (``claims_scenario_timeout``)."""
 COLUMN_WIDTH: Final = 360
 """The width of the pictures of a side-by-side scenario (a single one is 600)."""
 STATIC: Final = Path(__file__).parent / "static"
@@ -76,11 +89,18 @@ RENDERER_FILES: Final = (Path(__file__), Path(memory_svg.__file__))
 # --- running a script ---------------------------------------------------------------------
 
 
-def run(code: str, design: str | None = None, filename: str = "<scenario>") -> Run:
-    """Replay the script *code* under *design* with :func:`spec.replay.replay` of the
-    current model, observing each host's memory layout (what the pictures draw)."""
-    replay = cast("Callable[..., Run]", model.module("replay").replay)
-    return replay(code, design, filename, observe_host=memory_svg.layout)
+def run(code: str, design: str | None, filename: str, timeout: float) -> Run:
+    """Replay the script *code* under *design* with :func:`spec.replay.replay_isolated` of
+    the current model, observing each host's memory layout (what the pictures draw): in a
+    process of its own, so that the script can neither hang nor end the build, nor change
+    what another run or a later page renders."""
+    replay = cast("Callable[..., Run]", model.module("replay").replay_isolated)
+    return replay(code, design, filename, observe_host=memory_svg.layout, timeout=timeout)
+
+
+def timeout(config: Config) -> float:
+    """``claims_scenario_timeout``, checked when the configuration was read."""
+    return cast(float, getattr(config, "claims_scenario_timeout", DEFAULT_TIMEOUT))
 
 
 def resolve_designs(option: str | None, default: str | None) -> tuple[list[str | None], list[str]]:
@@ -91,7 +111,7 @@ def resolve_designs(option: str | None, default: str | None) -> tuple[list[str |
     known = model.designs()
     names = split_list(option)
     chosen: list[str | None] = [n for n in names if n in known]
-    return chosen or [None], [n for n in names if n not in known]
+    return chosen or [default], [n for n in names if n not in known]
 
 
 @dataclass
@@ -108,13 +128,16 @@ class Execution:
     syntax_error: SyntaxError | None = None
 
 
-def execute(code: str, option: str | None, default: str | None, filename: str) -> Execution:
-    """Run the script *code* under the designs of the ``:design:`` *option*."""
+def execute(
+    code: str, option: str | None, default: str | None, filename: str, limit: float
+) -> Execution:
+    """Run the script *code* under the designs of the ``:design:`` *option*, each run
+    within *limit* seconds."""
     if not code.strip():
         return Execution([], [], [])
     designs, unknown = resolve_designs(option, default)
     try:
-        runs = [run(code, design, filename) for design in designs]
+        runs = [run(code, design, filename, limit) for design in designs]
     except SyntaxError as error:  # nothing ran
         return Execution([], [], [], error)
     return Execution(designs, unknown, runs)
@@ -135,6 +158,7 @@ def execution_facts(execution: Execution) -> object:
         "titles": [known[d].title if d else None for d in execution.designs]
         if len(execution.designs) > 1
         else None,
+        "failures": [r.failure for r in execution.runs],
         "runs": [
             [
                 [
@@ -160,7 +184,7 @@ def scenario_facts(argument: str, payload: Any, config: Config) -> object:
     """The facts of the scenario whose script and ``:design:`` option are *payload*."""
     default = cast("str | None", getattr(config, "claims_default_design", None))
     return execution_facts(
-        execute(payload["code"], payload["design"], default, payload["filename"])
+        execute(payload["code"], payload["design"], default, payload["filename"], timeout(config))
     )
 
 
@@ -255,7 +279,13 @@ class ScenarioDirective(ModelDirective):
         payload = self.fact_payload()
         code = cast("str", payload["code"])
         default = cast("str | None", getattr(self.config, "claims_default_design", None))
-        execution = execute(code, payload["design"], default, cast("str", payload["filename"]))
+        execution = execute(
+            code,
+            payload["design"],
+            default,
+            cast("str", payload["filename"]),
+            timeout(self.config),
+        )
         facts.note_data(self.env, self.fact_key(), execution_facts(execution), payload)
         if not code.strip():
             self.warn("the scenario has no script")
@@ -267,6 +297,8 @@ class ScenarioDirective(ModelDirective):
         for name in execution.unknown:
             self.choose("design", name, model.designs())  # warns
         expect = self.options.get("expect-error")
+        for name in split_list(expect):
+            self.choose("expect-error design", name, model.designs())  # warns
         runs = execution.runs
         for r in runs:
             stop = r.stopped
@@ -274,7 +306,9 @@ class ScenarioDirective(ModelDirective):
             expected = expect is not None and (
                 not split_list(expect) or r.design in split_list(expect)
             )
-            if stop is not None and not expected:
+            if r.failure is not None:
+                self.warn(f"the script stopped under {name}: {r.failure}", SCENARIO)
+            elif stop is not None and not expected:
                 self.located_warning(
                     f"the script stopped under {name} at line {stop.lineno} "
                     f"({stop.source.splitlines()[0]}): {stop.error}",
@@ -284,7 +318,10 @@ class ScenarioDirective(ModelDirective):
                 self.warn(
                     f"the script was expected to stop under {name} but ran to the end", SCENARIO
                 )
-        return [self.figure(runs)]
+        box = self.figure(runs)
+        for xref in box.findall(addnodes.pending_xref):  # a missing rule warns here
+            self.set_source_info(xref)
+        return [box]
 
     def figure(self, runs: list[Run]) -> nodes.container:
         """The pictures of every run, a row per step and a column per design."""
@@ -434,8 +471,28 @@ def _add_static_path(app: Sphinx) -> None:
         app.config.html_static_path.append(static)
 
 
+def check_timeout(config: Config) -> str | None:
+    """Put the default back in a ``claims_scenario_timeout`` that is not a number of
+    seconds above 0, and say what was wrong with it (None: nothing)."""
+    value = config.claims_scenario_timeout
+    if not isinstance(value, bool) and isinstance(value, (int, float)) and 0 < value < 1e6:
+        return None
+    config.claims_scenario_timeout = DEFAULT_TIMEOUT
+    return (
+        f"claims_scenario_timeout = {value!r} is not a number of seconds above 0 (and "
+        f"below 1e6); using {DEFAULT_TIMEOUT:g}"
+    )
+
+
 def setup(app: Sphinx) -> ExtensionMetadata:
     """Register ``claims:scenario`` in the ``claims`` domain (set up before this)."""
+    app.add_config_value(
+        "claims_scenario_timeout",
+        DEFAULT_TIMEOUT,
+        "env",
+        types=frozenset({int, float}),
+        description="seconds each run of a claims:scenario script may take",
+    )
     app.add_directive_to_domain("claims", "scenario", ScenarioDirective)
     app.add_node(scenario_svg)
     app.connect("doctree-resolved", resolve_pictures)

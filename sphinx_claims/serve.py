@@ -137,13 +137,20 @@ def autobuild() -> Any:
     return module if callable(getattr(module, "Builder", None)) else None
 
 
+def _port(text: str) -> int:
+    """An ``argparse`` type: a TCP port (0: any free one)."""
+    if not text.isdigit() or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port (0 to 65535)")
+    return int(text)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Serve the site until stopped; each rebuild warm unless ``--cold``."""
     parser = argparse.ArgumentParser(
         prog="python -m sphinx_claims.serve", description=__doc__.split("\n\n")[0]
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    parser.add_argument("--port", type=int, default=8000, help="port (0: any free port)")
+    parser.add_argument("--port", type=_port, default=8000, help="port (0: any free port)")
     parser.add_argument("--root", type=Path, default=Path.cwd(), help="the repository")
     parser.add_argument(
         "--cold",
@@ -152,6 +159,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     args, extra = parser.parse_known_args(argv)
     root = args.root.resolve()
+    if not (root / "docs" / "conf.py").is_file():
+        parser.error(f"--root {args.root}: no docs/conf.py there; give the repository")
     argv_ = command(root, args.host, args.port, extra)
     module = None if args.cold else autobuild()
     if module is None:  # replace this process, so that stopping it stops the server

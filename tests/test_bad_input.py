@@ -10,6 +10,7 @@ claim, a host-wide claim and two pages, domain 2 dying, domain 3 with ``max_page
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import re
 from collections.abc import Callable
@@ -70,6 +71,10 @@ def make_host(design: str = "v7") -> tuple[Host, Env]:
     assert host.claim_pages(dying, 3) == 0
     assert host.destroy_domain(dying) == 0
     other = Host(nodes=[8, 8], design=design)
+    foreign = other.create_domain()
+    foreign_page = other.alloc_domheap_pages(foreign, 0, node=1)
+    while foreign_page != page:  # until one equals the page of d1 by value
+        foreign_page = other.alloc_domheap_pages(foreign, 0, node=1)
     return host, {
         "d1": d1,
         "dying": dying,
@@ -77,7 +82,8 @@ def make_host(design: str = "v7") -> tuple[Host, Env]:
         "big": big,
         "page": page,
         "anon": anon,
-        "foreign": other.create_domain(),
+        "foreign": foreign,
+        "foreign_page": foreign_page,
     }
 
 
@@ -541,6 +547,41 @@ ROWS = [
         lambda h, e: h.free_domheap_pages(Page(e["page"].mfn, 0, 1, 3)),
         Raises(ValueError, "^page=.* is not allocated"),
     ),
+    row(
+        "free: a Page of floats equal to an allocated one",
+        lambda h, e: h.free_domheap_pages(Page(float(e["page"].mfn), 0, 1, 1)),
+        Raises(TypeError, "^page.mfn must be an int, not float"),
+    ),
+    row(
+        "free: an owner that is no domid",
+        lambda h, e: h.free_domheap_pages(Page(e["page"].mfn, 0, 1, -1)),
+        Raises(ValueError, "^page.owner=-1 does not fit"),
+    ),
+    row(
+        "free: extra not a bool",
+        lambda h, e: h.free_domheap_pages(Page(e["page"].mfn, 0, 1, 1, 0)),  # type: ignore[arg-type]
+        Raises(TypeError, "^page.extra must be a bool, not int"),
+    ),
+    row(
+        "free: the equal Page of another host",
+        lambda h, e: h.free_domheap_pages(e["foreign_page"]),
+        Raises(ValueError, "^page=.* is not allocated on this host"),
+    ),
+    row(
+        "free: an equal copy, not the Page the allocator gave",
+        lambda h, e: h.free_domheap_pages(Page(e["page"].mfn, 0, 1, 1)),
+        Raises(ValueError, "^page=.* is not allocated on this host"),
+    ),
+    row(
+        "domctl: claim_set named as the caller passed it",
+        lambda h, e: h.domctl_claim_memory(e["d1"], 0, "HOST", 1),
+        Raises(TypeError, "^claim_set must be a sequence of ClaimEntry or None"),
+    ),
+    row(
+        "domctl: claim_set holding ints",
+        lambda h, e: h.domctl_claim_memory(e["d1"], 0, [1], 1),
+        Raises(TypeError, "^claim_set must hold ClaimEntry, not int"),
+    ),
     # --- offlining ---------------------------------------------------------------------
     row("offline: mfn past the host", lambda h, e: h.offline_page(16), (E["EINVAL"], 0)),
     row(
@@ -715,9 +756,34 @@ HOST_ROWS = [
         "free order past max_order",
         {"nodes": [8], "max_order": 2, "free": [(0, 3)]},
         ValueError,
-        "^free=3 does not fit",
+        r"^free\[0\] order=3 does not fit",
     ),
-    ("free negative mfn", {"nodes": [8], "free": [(-1, 0)]}, ValueError, "^free=-1 does not fit"),
+    (
+        "free negative mfn",
+        {"nodes": [8], "free": [(-1, 0)]},
+        ValueError,
+        r"^free\[0\] mfn=-1 does not fit",
+    ),
+    ("free not pairs", {"nodes": [8], "free": [(0,)]}, TypeError, r"^free\[0\]=\(0,\) is not an"),
+    ("free a str", {"nodes": [8], "free": "00"}, TypeError, "^free must be .mfn, order. pairs"),
+    (
+        "free mfn float",
+        {"nodes": [8], "free": [(0.0, 0)]},
+        TypeError,
+        r"^free\[0\] mfn must be an int, not float",
+    ),
+    (
+        "too many boot buddies (the stated bound, not a hang)",
+        {"nodes": [2**52 - 1]},
+        ValueError,
+        r"^nodes=\[4503599627370495\] need 4294967295 boot buddies .* at most 262144",
+    ),
+    (
+        "too many frames for a boot layout",
+        {"nodes": [2**18 + 1], "free": []},
+        ValueError,
+        "a host with free= may hold at most 262144",
+    ),
 ]
 
 
@@ -778,6 +844,39 @@ def test_designs_reject_unknown_names_and_options() -> None:
     with pytest.raises(TypeError, match="recall"):
         get_design("v7").variant("x", recall=False)
     assert isinstance(get_design(get_design("v6")), Design)
+
+
+@pytest.mark.parametrize(
+    ("changes", "error", "match"),
+    [
+        ({"host_check": "bogus"}, ValueError, "^host_check='bogus' is not a value of the option"),
+        ({"kill_release": "Legacy"}, ValueError, "^kill_release='Legacy' is not a value"),
+        ({"claim_memory_domctl": None}, ValueError, "^claim_memory_domctl=None is not a value"),
+        ({"offline_recall": 1}, TypeError, "^offline_recall must be a bool, not int"),
+        ({"mode_values": (0,)}, TypeError, r"^mode_values must be a \(SET, GET\) pair"),
+        ({"mode_values": (1, 1)}, ValueError, "^mode_values=.* gives SET and GET one value"),
+        ({"mode_values": (0, 2**32)}, ValueError, "^mode_values=4294967296 does not fit"),
+        ({"node_sum_overflow_check": "no"}, TypeError, "^node_sum_overflow_check must be a bool"),
+    ],
+)
+def test_design_variants_take_only_values_the_code_knows(
+    changes: dict[str, Any], error: type[Exception], match: str
+) -> None:
+    with pytest.raises(error, match=match):
+        get_design("v7").variant("x", **changes)
+    with pytest.raises(error, match=match):
+        dataclasses.replace(get_design("v6"), **changes)  # the constructor checks them
+    assert get_design("v7").variant("x", host_check="shortfall").host_check == "shortfall"
+
+
+def test_a_design_name_is_a_str() -> None:
+    with pytest.raises(TypeError, match=r"^name must be a str, not int"):
+        get_design("v7").variant(7)  # type: ignore[arg-type]
+
+
+def test_a_reservation_names_its_own_field() -> None:
+    with pytest.raises(ValueError, match=r"^nr_extents=-1 does not fit"):
+        Reservation(-1)
 
 
 def test_rule_declarations_reject_bad_ids() -> None:

@@ -94,3 +94,32 @@ def test_any_count_against_any_buffer(design: str, claim_set: list[ClaimEntry], 
     if rc:
         assert host.snapshot() == before
     assert host.violations() == []
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(claim_set=claim_sets, domid=st.sampled_from([1, 2]))
+def test_any_claim_set_under_v8_installs_once_releases_or_gives_a_xen_errno(
+    claim_set: list[ClaimEntry], domid: int
+) -> None:
+    """v8: domain 2 holds claims, so only the release (no entries) succeeds for it;
+    domain 1 holds none, so a set that passes every check is installed as it is."""
+    host = busy_host("v8")
+    before = host.snapshot()
+    held = host.domains[domid].outstanding_pages
+    rc = host.claim_memory(domid, claim_set)
+    assert host.violations() == []
+    d = host.domains[domid]
+    if rc != 0:
+        assert -rc in {errno.EINVAL, errno.ENOENT, errno.E2BIG, errno.ENOMEM}, host.last_rules
+        assert host.snapshot() == before
+        deciding = [RULES[r] for r in host.last_rules if RULES[r].errno]
+        assert deciding and deciding[0].rc == rc and "v8" in deciding[0].designs
+        return
+    if not claim_set:
+        assert host.last_rules[0] == "set-release-first" and d.outstanding_pages == 0
+        return
+    assert not held and all(e.pages and not e.cmd for e in claim_set)
+    node_pages = {e.target: e.pages for e in claim_set if e.target < 2}
+    assert d.claims == [node_pages.get(0, 0), node_pages.get(1, 0)]
+    assert d.outstanding_pages == sum(e.pages for e in claim_set)
+    assert host.last_rules == ("install-claims",)

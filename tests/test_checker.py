@@ -13,6 +13,7 @@ import pytest
 import spec.alloc
 import spec.claims
 import spec.hypercalls
+import spec.install
 import spec.offline
 from spec import Host, get_design
 from spec.checker import (
@@ -97,6 +98,46 @@ def test_v7_recall_makes_the_same_bound_clean_and_v6_breaks_node_claims_too() ->
     assert {"inv-global", "inv-node"} <= set(found)  # v6 has no recall either
 
 
+def test_v8_without_recall_breaks_the_invariants_and_the_legacy_claim_wraps() -> None:
+    """v8 drops the recall: offlining breaks inv-global and inv-node as in upstream and
+    v6, and XENMEM_claim_pages, whose check v8 leaves as upstream's unsigned difference,
+    wraps; v8's SET adds instead and does not (claims-v8.md 6.5, tests/test_model_v8_set.py)."""
+    found = by_property(checked("v8", 3))
+    assert set(found) == {
+        "inv-global",
+        "inv-host-satisfiable",
+        "inv-node",
+        "prop-claim-within-free",
+    }
+    assert sources(found["inv-node"]) == [
+        "host.claim_memory(1, [ClaimEntry(4, 0)])",
+        "host.offline_page(0)",
+    ]
+    wrap = found["prop-claim-within-free"]
+    assert sources(wrap) == [
+        "host.claim_pages(1, 8)",
+        "host.offline_page(0)",
+        "host.claim_pages(2, 1)",
+    ]
+    assert "18446744073709551615" in wrap.script
+    for finding in found.values():
+        run_doctest(finding.script)
+
+
+def test_v8_alphabet_pauses_and_the_states_keep_the_pause_count() -> None:
+    """v8's alphabet pauses and unpauses (v7's does not); each count is a state of its
+    own (the codec's restore is checked under v8 too, below)."""
+    config = CheckConfig("v8", depth=2)
+    methods = {op.method for op in alphabet(config)}
+    assert {"pause_domain", "unpause_domain", "domctl_set_memory_claims"} <= methods
+    assert "pause_domain" not in {op.method for op in alphabet(CheckConfig("v7"))}
+    explorer = Checker(config)
+    explorer.run()
+    codec = Codec(explorer.host)
+    pauses = {codec.unpack(key)[1][0][-1] for key in explorer.keys}  # domain 1's count
+    assert pauses == {0, 1, 2, 3}
+
+
 def test_recall_off_in_v7_is_found_by_the_checker() -> None:
     no_recall = get_design("v7").variant("v7-no-recall", offline_recall=False)
     found = by_property(check(CheckConfig(no_recall, depth=2)))
@@ -165,10 +206,11 @@ def test_max_states_stops_early_and_says_so() -> None:
 # --- the state encoding -----------------------------------------------------------------
 
 
-def test_restoring_a_state_gives_the_host_that_replaying_its_trace_gives() -> None:
+@pytest.mark.parametrize("design", ["v7", "v8"])
+def test_restoring_a_state_gives_the_host_that_replaying_its_trace_gives(design: str) -> None:
     """The codec keeps every field that matters: restoring any explored state into the
     working host equals replaying the shortest trace to it on a fresh host."""
-    config = CheckConfig("v7", depth=2)
+    config = CheckConfig(design, depth=2)
     explorer = Checker(config)
     explorer.run()
     codec = Codec(explorer.host)
@@ -216,7 +258,8 @@ def test_alphabet_covers_every_hypercall_and_allocator_path() -> None:
 def test_the_full_alphabet_fires_every_rule_of_v7_it_can_reach() -> None:
     """Every rule of v7 fires somewhere in a depth-3 exploration, except those that need
     a host switch no hypercall sets (LLC colouring, an XSM policy that denies, a failing
-    xmalloc)."""
+    xmalloc), and those of calls the v7 alphabet leaves out: pausing (only v8's SET looks
+    at the pause count) and v8's domctls."""
     result = checked("v7", 3)
     v7_rules = {r for r, rule in RULES.items() if "v7" in rule.designs}
     unreachable = {
@@ -225,6 +268,11 @@ def test_the_full_alphabet_fires_every_rule_of_v7_it_can_reach() -> None:
         "domctl-llc-coloring",
         "domctl-xsm",
         "domctl-no-buffer",
+        "memory-claims-absent",
+        "pause-domain",
+        "pause-overflow",
+        "unpause-domain",
+        "unpause-not-paused",
     }
     assert v7_rules - set(result.fired) == unreachable
 
@@ -232,7 +280,7 @@ def test_the_full_alphabet_fires_every_rule_of_v7_it_can_reach() -> None:
 # --- planted bugs: the checker must find each, with a trace that reproduces it ----------
 
 
-MODEL_MODULES = (spec.claims, spec.alloc, spec.offline, spec.hypercalls)
+MODEL_MODULES = (spec.claims, spec.install, spec.alloc, spec.offline, spec.hypercalls)
 
 
 @pytest.fixture
@@ -296,7 +344,9 @@ def test_planted_bug_mutating_before_a_failing_check_is_found(
 def test_planted_bug_node_check_ignoring_own_claim_is_found(
     planted: Callable[..., None],
 ) -> None:
-    def no_credit(h: HostState, node: int, request: int, d: object, use_claims: bool) -> bool:
+    def no_credit(
+        h: HostState, node: int, request: int, d: object, use_claims: bool, fire: object = None
+    ) -> bool:
         return spec.claims.unclaimed(h.node_avail_pages[node], h.claimed_pages[node]) >= request
 
     planted("node_permits", no_credit)

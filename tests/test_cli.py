@@ -62,7 +62,7 @@ def test_cite_prints_id_statement_designs_and_permalink() -> None:
     assert run.stdout == (
         "[set-duplicate-node] A node listed twice in one claim set is rejected.\n"
         "  Outcome: -EINVAL (in domain_set_claim_entries)\n"
-        "  Holds in: v6, v7\n"
+        "  Holds in: v6, v7, v8\n"
         "  Source: [V7] page_alloc.c domain_set_claim_entries\n"
         f"  {CITE_BASE_URL}/rule/set-duplicate-node.html\n"
     )
@@ -71,11 +71,11 @@ def test_cite_prints_id_statement_designs_and_permalink() -> None:
 def test_cite_for_a_design_and_another_site() -> None:
     run = spec("cite", "set-duplicate-node", "--design", "v7", "--base-url", "https://x.example/")
     assert run.returncode == 0
-    assert "  Holds in v7 (designs it holds in: v6, v7)\n" in run.stdout
+    assert "  Holds in v7 (designs it holds in: v6, v7, v8)\n" in run.stdout
     assert run.stdout.endswith("  https://x.example/rule/set-duplicate-node.html\n")
     run = spec("cite", "set-duplicate-node", "--design", "upstream")
     assert run.returncode == 1  # cited for a design it does not hold in
-    assert "Does NOT hold in upstream; it holds in: v6, v7" in run.stdout
+    assert "Does NOT hold in upstream; it holds in: v6, v7, v8" in run.stdout
 
 
 def test_cite_wraps_a_long_statement() -> None:
@@ -92,7 +92,7 @@ def test_invariants_are_citable() -> None:
     assert run.stdout.startswith(
         "[inv-global] Claims fit in free memory: outstanding_claims ≤ total_avail_pages\n"
     )
-    assert "Holds in: upstream, v6, v7" in run.stdout
+    assert "Holds in: upstream, v6, v7, v8" in run.stdout
     assert run.stdout.endswith(f"  {CITE_BASE_URL}/rule/inv-global.html\n")
     assert "soft invariant" in spec("cite", "inv-maxpages").stdout
 

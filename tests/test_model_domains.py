@@ -156,7 +156,7 @@ def test_host_constructor_arguments() -> None:
     with pytest.raises(ValueError, match="max_numnodes"):
         Host(nodes=[4], max_numnodes=256)
     with pytest.raises(ValueError, match="design"):
-        Host(nodes=[4], design="v8")
+        Host(nodes=[4], design="v9")
     with pytest.raises(TypeError, match="design"):
         Host(nodes=[4], design=7)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="check_invariants"):

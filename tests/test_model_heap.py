@@ -150,6 +150,7 @@ def test_a_failed_assignment_after_no_scrub_frees_the_pages_dirty() -> None:
         ("v7", ((4, 0, (15, 14, 10), ()), (4, 1, (12, 8), ()))),  # pre-fix: 12..15 in three
         ("v6", ((4, 0, (15, 14, 10), ()), (4, 1, (12, 8), ()))),
         ("upstream", ((4, 0, (10,), ()), (4, 1, (8,), ()), (4, 2, (12,), ()))),
+        ("v8", ((4, 0, (10,), ()), (4, 1, (8,), ()), (4, 2, (12,), ()))),  # a newer base
         (FIXED_V7, ((4, 0, (10,), ()), (4, 1, (8,), ()), (4, 2, (12,), ()))),
     ],
 )
@@ -232,3 +233,19 @@ def test_the_upstream_bug_replays_on_a_default_host() -> None:
     assert host.claim_pages(e, 1000) == 0  # the wrapped unclaimed memory lets it through
     assert (d.outstanding_pages, e.outstanding_pages, host.physinfo()) == (4, 1000, (3, 1004))
     assert host.claim_memory(d, [E(1, HOST)]) == -38  # and upstream has no claim sets
+
+
+def test_v8_drops_the_recall_and_a_default_host_runs_on_with_the_node_overclaim() -> None:
+    host = Host(nodes=[4, 4], design="v8")
+    d, e = host.create_domain(), host.create_domain()
+    assert host.claim_memory(d, [E(4, 0)]) == 0
+    assert host.offline_page(0) == (0, 2)
+    assert [label for label, _ in host.violations()] == ["inv-node"]
+    assert (d.claims, host.claimed_pages, host.node_avail_pages) == ([4, 0], [4, 0], [3, 4])
+    # the clamp keeps node 0's pages for its claim holder; e gets them neither exactly
+    # nor by falling back, but from node 1
+    assert host.alloc_domheap_pages(e, node=0, exact_node=True) is None
+    assert "alloc-node-clamp" in host.last_rules
+    page = host.alloc_domheap_pages(e, node=0)
+    assert page is not None and (page.mfn, page.node) == (7, 1)
+    assert (d.claims, e.outstanding_pages) == ([4, 0], 0)

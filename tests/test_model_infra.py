@@ -33,25 +33,38 @@ from spec.rules import closest, rule
 
 def test_presets_set_each_option_as_section_8_says() -> None:
     expected = {
-        # option: (upstream, v6, v7)
-        "claim_memory_domctl": ("absent", "pad", "mode"),
-        "legacy_selector": ("single-entry", "single-entry", "any-entry"),
-        "node_sum_overflow_check": (False, True, False),  # Q17
-        "release_shortcut": (True, False, True),  # v6-v7-code.md 5.1
-        "host_check": ("upstream", "shortfall", "upstream"),  # Q1
-        "offline_recall": (False, False, True),  # Q13
-        "kill_release": ("legacy", "legacy", "claim-set"),  # v6-v7-code.md 4
-        "set_release_order": ("nodes-first", "host-first", "nodes-first"),  # v6-v7-code.md 3b
-        "mode_values": ((0, 1), (0, 1), (0, 1)),  # Q2: the v7 code's values
-        # M1: upstream HEAD has 71c6a62317 and 5cb7ff13ee, v6 and v7 are based before them
-        "offline_reassembly": ("fixed", "pre-fix", "pre-fix"),
-        "known_violations": (  # Q13: no recall in upstream and v6 ([OFF])
+        # option: (upstream, v6, v7, v8); v8 from claims-v8.md (newest notes)
+        "claim_memory_domctl": ("absent", "pad", "mode", "absent"),
+        "memory_claims_domctls": (False, False, False, True),  # 70871982022
+        "set_requires_pause": (False, False, False, True),  # 70871982022
+        "claims_install": ("replace", "replace", "replace", "once"),  # 71478241470
+        "entry_check_order": ("fields-target-limit",) * 4,  # 6.4: the listed order
+        "reserved_target_errno": ("ENOENT", "ENOENT", "ENOENT", "EINVAL"),  # Q16
+        "claim_availability": ("difference", "difference", "difference", "sums"),  # 6.5
+        "free_buddy_clamp": (False, False, False, True),  # 71046888348
+        "get_host_entry": ("always", "always", "always", "non-zero"),  # 70956981871
+        "get_buffer_errno": ("ERANGE", "ERANGE", "ERANGE", "ENOBUFS"),  # 71197950480
+        "get_fault_copyback": (True, True, True, False),  # 71197950480
+        "get_state_checks": (True, True, True, False),  # 71197950480
+        "legacy_selector": ("single-entry", "single-entry", "any-entry", "none"),
+        "node_sum_overflow_check": (False, True, False, False),  # Q17
+        "release_shortcut": (True, False, True, False),  # v6-v7-code.md 5.1
+        "host_check": ("upstream", "shortfall", "upstream", "upstream"),  # Q1
+        "offline_recall": (False, False, True, False),  # Q13; v8 SCE-2
+        "kill_release": ("legacy", "legacy", "claim-set", "legacy"),  # v6-v7-code.md 4
+        "set_release_order": ("nodes-first", "host-first", "nodes-first", "nodes-first"),
+        "mode_values": ((0, 1), (0, 1), (0, 1), (0, 1)),  # Q2: the v7 code's values
+        # M1: upstream HEAD has 71c6a62317 and 5cb7ff13ee, v6 and v7 are based before
+        # them, v8 after (its series no longer carries v7's node counter, 44adbac3c7)
+        "offline_reassembly": ("fixed", "pre-fix", "pre-fix", "fixed"),
+        "known_violations": (  # Q13: no recall in upstream, v6 and v8 ([OFF], SCE-2)
             frozenset({"inv-global", "inv-host-satisfiable"}),
             frozenset({"inv-global", "inv-node", "inv-host-satisfiable"}),
             frozenset(),
+            frozenset({"inv-global", "inv-node", "inv-host-satisfiable"}),
         ),
     }
-    assert list(DESIGNS) == ["upstream", "v6", "v7"]
+    assert list(DESIGNS) == ["upstream", "v6", "v7", "v8"]
     for option, values in expected.items():
         assert tuple(DESIGNS[name].value(option) for name in DESIGNS) == values, option
     assert [name for name, _, _ in Design.options()] == list(expected)
@@ -66,8 +79,8 @@ def test_default_design_is_v7() -> None:
 def test_design_lookup_and_variants() -> None:
     with pytest.raises(ValueError, match="not a design option"):
         DESIGNS["v7"].value("title")
-    with pytest.raises(ValueError, match="v8"):
-        get_design("v8")
+    with pytest.raises(ValueError, match="v9"):
+        get_design("v9")
     with pytest.raises(TypeError, match="preset name"):
         get_design(None)  # type: ignore[arg-type]
     v8ish = DESIGNS["v7"].variant("no-recall", offline_recall=False)
@@ -83,8 +96,8 @@ def test_rule_ids_rc_and_outcome() -> None:
     assert nomem.rc == -errno.ENOMEM and nomem.outcome == "-ENOMEM"
     install = RULES["legacy-install"]
     assert install.rc == 0 and install.outcome == install.effect
-    assert RULES["domctl-absent"].designs == {"upstream"}
-    assert RULES["legacy-install"].designs == {"upstream", "v6", "v7"}
+    assert RULES["domctl-absent"].designs == {"upstream", "v8"}
+    assert RULES["legacy-install"].designs == {"upstream", "v6", "v7", "v8"}
 
 
 def test_design_specific_rules_name_their_designs() -> None:

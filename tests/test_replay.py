@@ -149,7 +149,8 @@ def test_the_cli_replays_the_upstream_bug_to_the_end(tmp_path: Path) -> None:
     lines = run.stdout.splitlines()
     i = lines.index("* host.offline_page(3)")
     assert lines[i + 1] == (
-        "    upstream  (0, 2)  [offline-free, offline-reserve]  (known bug: inv-global: "
+        "    upstream  (0, 2)  [offline-free, offline-reserve, offline-no-recall]  (known "
+        "bug: inv-global: "
         "outstanding_claims=4 > total_avail_pages=3; inv-host-satisfiable: Σ host-wide "
         "claims=4 > free pages left by node claims=3)"
     )

@@ -1,0 +1,208 @@
+"""The breadth-first search over a host (:class:`Explorer`) and its figures (:class:`Stats`)."""
+
+from __future__ import annotations
+
+import resource
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+from ..host import Host
+from .alphabet import Op
+from .codec import Codec, State
+
+
+@dataclass
+class Stats:
+    """What an exploration did, counted as TLC counts: *states* are the distinct states
+    found, *transitions* the states generated (every call tried in every state expanded,
+    whether it reached a new state, one seen before, or the same state)."""
+
+    states: int = 1
+    transitions: int = 0
+    depth: int = 0
+    levels: list[int] = field(default_factory=lambda: [1])
+    seconds: float = 0.0
+    complete: bool = True
+    peak_rss_kib: int = 0
+    start_rss_kib: int = 0
+
+    @property
+    def bytes_per_state(self) -> float:
+        """Peak memory growth of the run divided by the distinct states (an upper bound)."""
+        grown = max(self.peak_rss_kib - self.start_rss_kib, 0) * 1024
+        return grown / self.states if self.states else 0.0
+
+    @property
+    def generated_per_second(self) -> float:
+        """States generated per second: every call tried, whether it reached a state seen
+        before or not (TLC's "states generated (N s/min)", per second)."""
+        return self.transitions / self.seconds if self.seconds else 0.0
+
+    @property
+    def distinct_per_second(self) -> float:
+        """Distinct states found per second (TLC's "ds/min", per second)."""
+        return self.states / self.seconds if self.seconds else 0.0
+
+    def summary(self) -> str:
+        """One line of figures, in TLC's terms."""
+        return (
+            f"{self.transitions:,} states generated, {self.states:,} distinct states found, "
+            f"depth {self.depth}{'' if self.complete else ' (stopped at --max-states)'}, "
+            f"{self.seconds:.2f} s: {self.generated_per_second:,.0f} states/s, "
+            f"{self.distinct_per_second:,.0f} distinct states/s, "
+            f"peak RSS {self.peak_rss_kib // 1024} MiB (at most "
+            f"{self.bytes_per_state:,.0f} bytes per distinct state)"
+        )
+
+
+class Explorer:
+    """Breadth-first exploration of every sequence of calls from a host.
+
+    Each distinct state (by :class:`Codec` key) is expanded once. The host is changed in
+    place and put back from the parent's state after each call that changed it, so no
+    state is ever deep-copied; states are numbered in the order they are found, and
+    each remembers its parent and the call that reached it first (so the trace to it
+    is a shortest one). Subclasses see each step through :meth:`step` (the host is then
+    in the successor state) and each new state through :meth:`new_state`.
+
+    :param host: the initial state (it is used as the working host).
+    :param ops: the calls to try in a state.
+    :param depth: the longest sequence.
+    :param max_states: stop after this many distinct states (0: no limit).
+    """
+
+    def __init__(
+        self,
+        host: Host,
+        ops: Callable[[Host], Sequence[Op]],
+        depth: int,
+        max_states: int = 0,
+    ) -> None:
+        self.host = host
+        self.ops = ops
+        self.depth = depth
+        self.max_states = max_states
+        self.codec = Codec(host)
+        root = self.codec.encode(host)
+        self.parent_state: State = root
+        self.keys: list[bytes] = [self.codec.pack(root)]
+        self.index: dict[bytes, int] = {self.keys[0]: 0}
+        self.parent: list[int] = [-1]
+        self.via: list[Op | None] = [None]
+        self.stats = Stats()
+        self._bound: dict[Op, Callable[[], object]] = {}
+        self._current: State = root
+        self.changed = False
+        self._transitions = 0
+        self.last_calls = 0
+
+    def enter(self, state: int) -> None:
+        """Called with the host in state number *state* before its calls are tried."""
+
+    def before(self, op: Op) -> object:
+        """Called before *op* runs (the host is in the parent state); its value is
+        handed to :meth:`step`."""
+        return None
+
+    def step(self, parent: int, op: Op, pre: object, result: object, state: State) -> None:
+        """Called after *op* ran from state number *parent*; the host is in *state*
+        (``self.parent_state`` is the parent's, ``self.changed`` whether they differ)."""
+
+    def new_state(self, state: int, depth: int) -> None:
+        """Called for each state found for the first time; the host is in it."""
+
+    def failed(self, parent: int, op: Op, error: Exception) -> None:
+        """Called when *op* raised; by default the exception propagates."""
+        raise error
+
+    def call(self, op: Op) -> object:
+        """Run *op* on the working host."""
+        bound = self._bound.get(op)
+        if bound is None:
+            bound = self._bound[op] = op.bind(self.host)
+        return bound()
+
+    def trace(self, state: int) -> list[Op]:
+        """The calls that lead from the initial state to *state* (a shortest sequence)."""
+        ops: list[Op] = []
+        while state > 0:
+            op = self.via[state]
+            assert op is not None
+            ops.append(op)
+            state = self.parent[state]
+        ops.reverse()
+        return ops
+
+    def run(self) -> Stats:
+        """Explore up to the depth bound; return the figures."""
+        stats = self.stats
+        stats.start_rss_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        start = time.perf_counter()
+        self.new_state(0, 0)
+        frontier = [0]
+        self._current = self.parent_state
+        self._transitions = 0
+        for level in range(1, self.depth + 1):
+            following = self.expand(frontier, level)
+            if following:
+                stats.depth = level
+                stats.levels.append(len(following))
+            frontier = following
+            if not frontier or not stats.complete:
+                break
+        stats.transitions = self._transitions
+        stats.states = len(self.keys)
+        stats.seconds = time.perf_counter() - start
+        stats.peak_rss_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return stats
+
+    def successors(self, parent: int) -> Iterator[tuple[Op, bytes]]:
+        """Try every call in state *parent*; for each that reaches another state, yield the
+        call and that state's key while the host is in it. Afterwards the host is back in
+        *parent* and ``last_calls`` holds the number of calls tried."""
+        host, codec = self.host, self.codec
+        encode, restore = codec.encode, codec.restore
+        state = codec.unpack(self.keys[parent])
+        restore(host, state, self._current)
+        self._current = self.parent_state = state
+        self.enter(parent)
+        before, step, bound = self.before, self.step, self._bound
+        ops = self.ops(host)
+        for op in ops:
+            pre = before(op)
+            try:
+                call = bound.get(op)  # self.call(op) without its frame
+                result = call() if call is not None else self.call(op)
+            except Exception as error:  # reported by failed()
+                restore(host, state)
+                self.failed(parent, op, error)
+                continue
+            after = encode(host)
+            changed = self.changed = after != state
+            step(parent, op, pre, result, after)
+            if not changed:
+                continue
+            yield op, codec.pack(after)
+            restore(host, state, after)
+        self.last_calls = len(ops)
+
+    def expand(self, frontier: list[int], level: int) -> list[int]:
+        """Try every call in each state of *frontier* (in order), number the states found
+        for the first time and return them; stop early at ``max_states``."""
+        keys, index, parents, via = self.keys, self.index, self.parent, self.via
+        following: list[int] = []
+        for parent in frontier:
+            for op, key in self.successors(parent):
+                if key not in index:
+                    index[key] = len(keys)
+                    keys.append(key)
+                    parents.append(parent)
+                    via.append(op)
+                    following.append(len(keys) - 1)
+                    self.new_state(len(keys) - 1, level)
+            self._transitions += self.last_calls
+            if self.max_states and len(keys) >= self.max_states:
+                self.stats.complete = False
+                break
+        return following
