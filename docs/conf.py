@@ -7,7 +7,6 @@ docs/_build/html``). The site works offline: no asset comes from a CDN.
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 from pathlib import Path
 
@@ -40,17 +39,9 @@ nitpicky = True
 claims_require_complete = True
 claims_default_design = "v7"
 
-# Graphviz: SVG output (graphviz-pure cannot write the PNG image maps); $GRAPHVIZ_DOT,
-# else a system dot, else the pip-installed graphviz-pure binary.
-# graphviz-pure installs no ``dot``; look for it on PATH (nox puts the session's bin/
-# there) and next to the running interpreter (``.venv/bin/sphinx-build`` run directly).
-_pure = Path(sys.executable).parent / "graphviz-pure"
-graphviz_dot = (
-    os.environ.get("GRAPHVIZ_DOT")
-    or shutil.which("dot")
-    or shutil.which("graphviz-pure")
-    or (str(_pure) if _pure.exists() else "graphviz-pure")
-)
+# Graphviz: SVG output. $GRAPHVIZ_DOT, else a system dot, else the extension picks the
+# pip-installed graphviz-pure (sphinx_claims/dot.py).
+graphviz_dot = os.environ.get("GRAPHVIZ_DOT") or "dot"
 graphviz_output_format = "svg"
 
 # MyST pages: fenced ``python`` blocks hold the doctests that Sybil runs.
@@ -61,8 +52,11 @@ myst_heading_anchors = 3
 html_theme = "furo"
 # The published site, for absolute links in claims.json and the rule/<id>.html pages
 # (Read the Docs gives the canonical URL of the version being built).
-html_baseurl = os.environ.get("READTHEDOCS_CANONICAL_URL") or spec.rules.CITE_BASE_URL + "/"
-html_title = "Xen NUMA claims design"
+html_baseurl = (
+    os.environ.get("READTHEDOCS_CANONICAL_URL") or spec.rules.site_url(spec.__version__) + "/"
+)
+# every page shows the release it documents (citations link to one release)
+html_title = f"Xen NUMA claims design {release}"
 html_show_sourcelink = True
 html_copy_source = True
 html_theme_options = {

@@ -4,10 +4,15 @@
   bounded model checker of :mod:`spec.checker` (exit 1 on a violation).
 * ``python -m spec rules [--design D]``: every rule ID with its outcome and designs, then
   the invariants.
-* ``python -m spec cite ID [--design D] [--base-url URL]``: a plain-text citation of a
-  rule or invariant for a review mail, with its permanent link
-  ``<base-url>/rule/<ID>.html`` (default base :data:`spec.rules.CITE_BASE_URL`). An
-  unknown ID exits 2 and suggests the closest IDs.
+* ``python -m spec cite ID [--design D] [--base-url URL] [--latest]``: a plain-text
+  citation of a rule or invariant for a review mail, with its permanent link pinned to
+  this release, ``<base-url>/en/<version>/rule/<ID>.html`` (default base
+  :data:`spec.rules.CITE_BASE_URL`; ``--latest``: ``en/latest``, which moves). A retired
+  ID says what replaced it; an unknown ID exits 2 and suggests the closest IDs.
+* ``python -m spec review PATCH [--design D] [--json]``: the rules and invariants behind
+  each hunk of a Xen patch, and drift (:mod:`spec.review`).
+* ``python -m spec release check | record``: the model against the records of its
+  releases (:mod:`spec.release`).
 * ``python -m spec replay FILE [--design D ...]``: replay a script of model calls under
   each design (default v6 and v7) and show the steps side by side, marking those whose
   result or rules differ (:mod:`spec.replay`).
@@ -21,11 +26,13 @@ import textwrap
 from collections.abc import Sequence
 from typing import TextIO
 
+from . import __version__
 from . import hypercalls as hypercalls  # declares every rule
 from .cli import check_bounds, run
 from .designs import DESIGNS
 from .invariants import INVARIANTS, Invariant
-from .rules import CITE_BASE_URL, RULES, Rule, did_you_mean
+from .release import Retired, records, retired_ids
+from .rules import CITE_BASE_URL, RULES, Rule, did_you_mean, site_url
 
 _ORDER = list(DESIGNS)  # oldest first
 
@@ -34,9 +41,10 @@ def _designs(names: frozenset[str]) -> str:
     return ", ".join(name for name in _ORDER if name in names)
 
 
-def permalink(id: str, base_url: str = CITE_BASE_URL) -> str:
-    """The permanent link of a rule or invariant: ``<base_url>/rule/<id>.html``."""
-    return f"{base_url.rstrip('/')}/rule/{id}.html"
+def permalink(id: str, site: str) -> str:
+    """The permanent link of a rule or invariant on the *site* of one release
+    (:func:`spec.rules.site_url`): ``<site>/rule/<id>.html``."""
+    return f"{site.rstrip('/')}/rule/{id}.html"
 
 
 def _wrap(text: str, indent: str = "  ") -> list[str]:
@@ -75,6 +83,17 @@ def cite_invariant(inv: Invariant, base_url: str) -> list[str]:
     return lines
 
 
+def cite_retired(retired: Retired, site: str) -> list[str]:
+    """The citation lines of a retired ID: since when, what replaced it, its page."""
+    lines = [f"[{retired.id}] retired in release {retired.since}"]
+    if retired.note:
+        lines += _wrap(retired.note)
+    replaced = ", ".join(retired.replaced_by) or "nothing"
+    lines.append(f"  Replaced by: {replaced}")
+    lines += [f"  {permalink(id, site)}" for id in (retired.id, *retired.replaced_by)]
+    return lines
+
+
 def cite(argv: Sequence[str], out: TextIO, err: TextIO) -> int:
     """``python -m spec cite``."""
     parser = argparse.ArgumentParser(
@@ -86,15 +105,29 @@ def cite(argv: Sequence[str], out: TextIO, err: TextIO) -> int:
     parser.add_argument(
         "--base-url", default=CITE_BASE_URL, help=f"the site (default {CITE_BASE_URL})"
     )
+    parser.add_argument(
+        "--latest", action="store_true", help="link to en/latest (moves) instead of this release"
+    )
     args = parser.parse_args(argv)
+    version = "latest" if args.latest else __version__
+    site = site_url(version, args.base_url)
+    if version not in ("latest", *records()):
+        print(
+            f"(release {version} is not recorded yet: the link works once it is published)",
+            file=err,
+        )
     rule = RULES.get(args.id)
     if rule is not None:
-        lines, holds = cite_rule(rule, args.design, args.base_url)
+        lines, holds = cite_rule(rule, args.design, site)
         print("\n".join(lines), file=out)
         return 0 if holds else 1
     inv = INVARIANTS.get(args.id)
     if inv is not None:
-        print("\n".join(cite_invariant(inv, args.base_url)), file=out)
+        print("\n".join(cite_invariant(inv, site)), file=out)
+        return 0
+    retired = retired_ids().get(args.id)
+    if retired is not None:
+        print("\n".join(cite_retired(retired, site)), file=out)
         return 0
     hint = did_you_mean(args.id, [*RULES, *INVARIANTS])
     print(f"python -m spec cite: unknown rule or invariant ID {args.id!r}{hint}", file=err)
@@ -121,12 +154,14 @@ def rules(argv: Sequence[str], out: TextIO) -> int:
     return 0
 
 
-USAGE = """usage: python -m spec {check,rules,cite,replay} ...
+USAGE = """usage: python -m spec {check,rules,cite,replay,review,release} ...
 
   check   bounded model checking of the design (python -m spec check --help)
   rules   list every rule ID with its outcome and designs, then the invariants
   cite    print a citation of one rule or invariant, with its permanent link
   replay  replay a script of model calls under several designs, side by side
+  review  the rules, invariants and pages behind each hunk of a Xen patch, and drift
+  release check the model against its released records, or record this release
 """
 
 
@@ -151,6 +186,14 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         from .replay import main as replay
 
         return replay(rest, out, sys.stderr)
+    if command == "review":
+        from .review import main as review
+
+        return review(rest, out, sys.stderr)
+    if command == "release":
+        from .release import main as release
+
+        return release(rest, out, sys.stderr)
     print(f"python -m spec: unknown command {command!r}\n\n{USAGE}", file=sys.stderr)
     return 2
 

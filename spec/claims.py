@@ -86,7 +86,7 @@ SET_NODE_SUM_OVERFLOW = rule(
     "v6: node entries that add up past UINT_MAX are rejected as the entries are read.",
     errno=EINVAL,
     function="domain_install_claim_set",
-    source="[V6] domain_install_claim_set (claims-model.md Q17)",
+    source="[V6] 5/7 page_alloc.c domain_install_claim_set",
     designs=frozenset({"v6"}),
 )
 SET_NODE_NOMEM = rule(
@@ -103,7 +103,7 @@ SET_LEGACY_WITH_NODES = rule(
     "A set with a LEGACY entry may not claim node pages (zero-page node entries pass).",
     errno=EINVAL,
     function=_SET,
-    source=_SET_SRC + " (claims-model.md Q11)",
+    source=_SET_SRC + " (the LEGACY target with node entries)",
     designs=frozenset({"v7"}),
 )
 SET_RELEASE_ALL = rule(

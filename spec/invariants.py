@@ -328,10 +328,10 @@ def check_host_satisfiable(v: View) -> Iterator[str]:
     "Total claims cover node claims",
     "outstanding_claims ≥ Σ claimed_pages[n]",
     "The host's outstanding claims are at least the node claims (equal only without "
-    "host-wide claims; the [D3] Table 1 equation is wrong, Q7).",
+    "host-wide claims; the [D3] Table 1 equation is wrong).",
     scope="host",
     counters=("host.outstanding_claims", "node.claimed_pages"),
-    source="claims-model.md 2.4 item 11, Q7",
+    source="[V7] page_alloc.c claimed_pages[], outstanding_claims; [D3] accounting.rst Table 1",
     derived=True,
 )
 def check_total_covers_nodes(v: View) -> Iterator[str]:

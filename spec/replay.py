@@ -286,35 +286,60 @@ def _replay(
 # --- python -m spec replay ----------------------------------------------------------------
 
 
+RESULT_DIFFERS = "*"
+RULES_DIFFER = "~"
+LEGEND = (
+    f"{RESULT_DIFFERS} the result differs; {RULES_DIFFER} the same result, decided by other rules"
+)
+
+
+def results_differ(steps: Sequence[Step]) -> bool:
+    """Whether the designs' runs of one step give different results (value, error, or
+    the known bugs noted after it), among the runs that reached it: the site's
+    side-by-side scenario pictures mark the same steps (:mod:`sphinx_claims.scenario`)."""
+    return len({(s.same_as, s.error, tuple(s.known)) for s in steps if s.ran}) > 1
+
+
 def _cell(step: Step) -> str:
     if not step.ran:
         return "(not run)"
-    text = step.error if step.error is not None else (step.value or "")
+    if step.error is not None:
+        text = step.error
+    elif step.value is not None:
+        text = step.value
+    else:  # a statement without a value (a loop, an if): what it did
+        text = "changed a host" if step.changed else "changed nothing"
     rules = ", ".join(step.rules)
     text = f"{text}  [{rules}]" if rules else text
     return f"{text}  (known bug: {'; '.join(step.known)})" if step.known else text
 
 
-def _rows(runs: Sequence[Run]) -> Iterator[tuple[str, str, list[str]]]:
-    """``(mark, statement, cells)`` per shown step: mark ``*`` where the designs differ
-    in the value, the error, the rules or the known bugs noted."""
+def _rows(runs: Sequence[Run]) -> Iterator[tuple[str, list[str], list[str]]]:
+    """``(mark, statement lines, cells)`` per shown step: :data:`RESULT_DIFFERS` where the
+    designs give different results, :data:`RULES_DIFFER` where only the rules differ."""
     for steps in zip(*(r.steps for r in runs), strict=True):
         if not steps[0].shown:
             continue
-        seen = {(s.ran, s.same_as, s.error, s.rules, tuple(s.known)) for s in steps}
-        mark = "*" if len(seen) > 1 else " "
-        yield mark, steps[0].source.splitlines()[0], [_cell(s) for s in steps]
+        if results_differ(steps):
+            mark = RESULT_DIFFERS
+        elif len({s.rules for s in steps if s.ran}) > 1:
+            mark = RULES_DIFFER
+        else:
+            mark = " "
+        yield mark, steps[0].source.splitlines(), [_cell(s) for s in steps]
 
 
 def report(runs: Sequence[Run]) -> str:
-    """The runs of one script side by side: a block per step, a line per design."""
+    """The runs of one script side by side: a block per step (a compound statement with
+    all its lines), a line per design, then how many steps differ and how."""
     names = [r.design or "default" for r in runs]
     width = max(len(n) for n in names)
-    lines = []
-    differ = 0
+    lines = [LEGEND] if len(runs) > 1 else []
+    marks = {RESULT_DIFFERS: 0, RULES_DIFFER: 0, " ": 0}
     for mark, source, cells in _rows(runs):
-        differ += mark == "*"
-        lines.append(f"{mark} {source}")
+        marks[mark] += 1
+        lines.append(f"{mark} {source[0]}")
+        lines += [f"  {more}" for more in source[1:]]
         lines += [f"    {name:<{width}}  {cell}" for name, cell in zip(names, cells, strict=True)]
     for r, name in zip(runs, names, strict=True):
         stop = r.stopped
@@ -323,18 +348,22 @@ def report(runs: Sequence[Run]) -> str:
         elif r.failure is not None:
             lines.append(f"{name}: stopped: {r.failure}")
     if len(runs) > 1:
-        lines.append(f"{differ} step(s) differ between {', '.join(names)}")
+        lines.append(
+            f"{marks[RESULT_DIFFERS]} step(s) with a different result, "
+            f"{marks[RULES_DIFFER]} decided by other rules, between {', '.join(names)}"
+        )
     return "\n".join(lines)
 
 
 def main(argv: Sequence[str], out: TextIO, err: TextIO) -> int:
-    """``python -m spec replay``: 0 when every run went to its end, 1 when one stopped,
-    2 for bad arguments or a script that does not parse."""
+    """``python -m spec replay``: like ``diff``, 1 when a step's result differs between
+    the designs (or the one run stopped, or a run gave no result), else 0; 2 for bad
+    arguments or a script that does not parse."""
     parser = argparse.ArgumentParser(
         prog="python -m spec replay",
         description="Replay a script of model calls under one or more designs, a step per "
-        "top-level statement, and show each step's result and rules side by side; '*' "
-        "marks a step whose result or rules differ between the designs.",
+        "top-level statement, and show each step's result and rules side by side; "
+        f"{LEGEND}. Exit status 1 when a result differs (as diff), else 0.",
     )
     parser.add_argument("script", help="a Python file of model calls ('-': standard input)")
     parser.add_argument(
@@ -367,4 +396,7 @@ def main(argv: Sequence[str], out: TextIO, err: TextIO) -> int:
         print(f"python -m spec replay: {filename}{line}: {error.msg}", file=err)
         return 2
     print(report(runs), file=out)
-    return 1 if any(r.stopped or r.failure for r in runs) else 0
+    if len(runs) == 1 or any(r.failure for r in runs):  # one run, or one gave no result
+        return 1 if any(r.stopped or r.failure for r in runs) else 0
+    shown = zip(*(r.steps for r in runs), strict=True)
+    return 1 if any(results_differ(steps) for steps in shown) else 0

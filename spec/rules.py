@@ -24,9 +24,21 @@ from typing import Final
 
 from .abi import Rc, err
 
-CITE_BASE_URL: Final = "https://xen-claims-spec.readthedocs.io/en/latest"
-"""Where the published site lives: ``python -m spec cite ID`` links to
-``<CITE_BASE_URL>/rule/<ID>.html``, the permanent redirect page the extension writes."""
+CITE_BASE_URL: Final = "https://xen-claims-spec.readthedocs.io"
+"""Where the published site lives: Read the Docs builds one site per release under
+``<CITE_BASE_URL>/en/<version>/`` (and the development head under ``en/latest``), and
+``python -m spec cite ID`` links to ``rule/<ID>.html`` of the release, the permanent
+page the extension writes (:func:`site_url`)."""
+
+
+def site_url(version: str, base: str = CITE_BASE_URL) -> str:
+    """The root of the site of release *version* (``latest``: the moving one).
+
+    >>> site_url("0.1.0")
+    'https://xen-claims-spec.readthedocs.io/en/0.1.0'
+    """
+    return f"{base.rstrip('/')}/en/{version}"
+
 
 ALL_DESIGNS: Final = frozenset({"upstream", "v6", "v7", "v8"})
 CLAIM_SET_DESIGNS: Final = frozenset({"v6", "v7", "v8"})

@@ -245,7 +245,7 @@ class HostState:
         return (self.domains[domid] for domid in sorted(self.domains))
 
 
-_STATE = "[V7] sched.h, page_alloc.c; claims-model.md 2.1-2.2"
+_STATE = "[V7] sched.h, page_alloc.c"
 register(
     "total_avail_pages",
     "var",

@@ -11,6 +11,8 @@ Usage for page authors: ``docs/extension.rst`` ("Writing pages with sphinx_claim
 * C declarations (:mod:`.capi`): ``claims:c-api``.
 * Scenarios (:mod:`.scenario`): ``claims:scenario`` runs a script of model calls and
   draws the memory after each step (:mod:`.memory_svg`).
+* Releases (:mod:`.changelog`): ``claims:changelog``, the pages of retired IDs.
+* Source tags (:mod:`.citations`): ``[V7]`` in any text links to its Sources entry.
 * Outputs (:mod:`.export`): ``claims.json`` and the ``rule/<id>.html`` permalinks.
 * Incremental builds (:mod:`.facts`): each page records the model facts it rendered with
   a digest; after a model edit exactly the pages whose facts changed are re-read.
@@ -21,7 +23,7 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING, Final
 
-from . import capi, diagrams, dot, export, facts, model, scenario
+from . import capi, changelog, citations, diagrams, dot, export, facts, model, scenario
 from .domain import ClaimsDomain, check_coverage, quiet_undeclared
 from .invariants import InvariantDirective, InvariantsDirective
 from .rules import RuleDirective, RulesDirective
@@ -110,10 +112,13 @@ def setup(app: Sphinx) -> ExtensionMetadata:
         "rename-table": RenameTable,
         "design-diff": DesignDiff,
         "c-api": capi.CApi,
+        "changelog": changelog.ChangelogDirective,
     }.items():
         app.add_directive_to_domain("claims", name, directive)
     scenario.setup(app)  # claims:scenario (scenario.py, owned by the scenario helper)
+    citations.setup(app)  # [V7] in text links to the Sources page
 
+    app.connect("config-inited", dot.default_dot)
     app.connect("config-inited", _config_inited)
     app.connect("builder-inited", dot.check)
     app.connect("env-get-outdated", facts.get_outdated)

@@ -1,4 +1,9 @@
-"""Is the configured ``dot`` usable? Check once, warn once, never show raw DOT.
+"""Which ``dot`` draws, and is it usable? Check once, warn once, never show raw DOT.
+
+A project that leaves ``graphviz_dot`` at Sphinx's default (``dot``) on a system without
+Graphviz gets the ``graphviz-pure`` program (the package of the ``sphinx`` extra) when
+it is installed, on PATH or next to the running Python, and SVG output, the only format
+it writes (:func:`default_dot`): adding ``sphinx_claims`` is then enough.
 
 ``sphinx.ext.graphviz`` logs a warning per diagram and then writes the raw DOT source
 into the HTML when ``graphviz_dot`` cannot run (anchors.md 5.4). At ``builder-inited``
@@ -12,12 +17,15 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 from .util import GRAPHVIZ, WARNING_TYPE, logger
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
+    from sphinx.config import Config
 
 _usable: dict[str, bool] = {}
 """Whether each ``graphviz_dot`` value could render each output format (keyed by both)."""
@@ -43,6 +51,23 @@ def probe(dot: str, output_format: str = "svg") -> str | None:
         stderr = done.stderr.decode(errors="replace").strip()
         return f"{dot!r} {flag} failed (exit {done.returncode}): {stderr[:200]}"
     return None
+
+
+def pure_dot() -> str | None:
+    """The ``graphviz-pure`` program: on PATH, else next to the running Python."""
+    beside = Path(sys.executable).parent / "graphviz-pure"
+    return shutil.which("graphviz-pure") or (str(beside) if beside.exists() else None)
+
+
+def default_dot(app: Sphinx, config: Config) -> None:
+    """``config-inited``: with ``graphviz_dot`` left at ``dot`` and no ``dot`` on PATH,
+    draw with ``graphviz-pure`` in SVG."""
+    if config.graphviz_dot != "dot" or shutil.which("dot") is not None:
+        return
+    pure = pure_dot()
+    if pure is not None:
+        config.graphviz_dot = pure
+        config.graphviz_output_format = "svg"
 
 
 def _key(dot: str, output_format: str) -> str:

@@ -6,6 +6,8 @@
   ``schema_version`` and described by ``claims.schema.json`` (in this package, and
   copied next to ``claims.json``). The file is deterministic: the same model and pages
   give the same bytes.
+* A retired ID keeps its ``rule/<id>.html``: a page saying since when it is retired and
+  what replaced it (:func:`sphinx_claims.changelog.write_retired`).
 * ``rule/<id>.html`` is a tiny page per rendered rule, and per rendered invariant
   (``rule/inv-global.html``), that redirects to its current anchor, so
   ``https://<site>/rule/<id>.html`` stays valid when pages are split or sections move
@@ -23,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Final, cast
 
 from sphinx.builders.html import StandaloneHTMLBuilder
 
-from . import model
+from . import changelog, model
 from .rules import ordered_designs
 from .util import MODEL, WARNING_TYPE, logger, model_failure
 
@@ -195,6 +197,7 @@ def permalink_pages(app: Sphinx) -> Iterator[tuple[str, dict[str, Any], str]]:
     for kind, title in (("rule", "Rule"), ("invariant", "Invariant")):
         for name in sorted(domain.renderings(kind)):
             write_redirect(app, domain, kind, name, f"{title} {name}", base)
+    changelog.write_retired(app, write_page)
     yield from ()
 
 
@@ -209,13 +212,18 @@ def write_redirect(
         target = builder.get_relative_uri(pagename, found[0]) + "#" + name
         absolute = f"{base}{builder.get_target_uri(found[0])}#{name}" if base else ""
         context = {
-            "language": app.config.language,
             "claims_title": title,
             "claims_target": target,
             "claims_canonical": absolute,
         }
-        text = builder.templates.render(REDIRECT_TEMPLATE, context)
-        path = Path(builder.get_outfilename(pagename))
-        if not path.exists() or path.read_text(encoding="utf-8") != text:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
+        write_page(app, pagename, REDIRECT_TEMPLATE, context)
+
+
+def write_page(app: Sphinx, pagename: str, template: str, context: dict[str, Any]) -> None:
+    """Render *template* as the page *pagename* and write it when its text changed."""
+    builder = cast("StandaloneHTMLBuilder", app.builder)
+    text = builder.templates.render(template, {"language": app.config.language, **context})
+    path = Path(builder.get_outfilename(pagename))
+    if not path.exists() or path.read_text(encoding="utf-8") != text:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")

@@ -66,7 +66,15 @@ from docutils.parsers.rst import directives
 from sphinx import addnodes
 
 from . import facts, memory_svg, model
-from .util import SCENARIO, WARNING_TYPE, ModelDirective, joined, literal, logger, split_list
+from .util import (
+    SCENARIO,
+    WARNING_TYPE,
+    ModelDirective,
+    literal,
+    logger,
+    model_refs,
+    split_list,
+)
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -213,20 +221,6 @@ def resolve_pictures(app: Sphinx, doctree: nodes.document, docname: str) -> None
         node.replace_self(new)
 
 
-def _rule_ref(rule_id: str) -> addnodes.pending_xref:
-    """A link to a rule (``:claims:rule:``); plain text where it is rendered nowhere."""
-    xref = addnodes.pending_xref(
-        "", refdomain="claims", reftype="rule", reftarget=rule_id, refexplicit=False
-    )
-    xref += nodes.literal(rule_id, rule_id, classes=["xref", "claims", "claims-rule"])
-    return xref
-
-
-def _rule_refs(rules: tuple[str, ...]) -> list[nodes.Node]:
-    """Links to the rules, each once, in the order they first fired."""
-    return joined(_rule_ref(rule_id) for rule_id in dict.fromkeys(rules))
-
-
 class ScenarioDirective(ModelDirective):
     """``.. claims:scenario::`` (see the module docstring)."""
 
@@ -354,8 +348,7 @@ class ScenarioDirective(ModelDirective):
             first = steps[0]
             if not first.shown:
                 continue
-            values = {(s.same_as, s.error) for s in steps if s.ran}
-            differs = columns > 1 and len(values) > 1
+            differs = columns > 1 and model.module("replay").results_differ(steps)
             row = nodes.container(classes=["claims-scenario-row", "claims-scenario-step"])
             if differs:
                 row["classes"].append("claims-scenario-differs")
@@ -414,7 +407,7 @@ class ScenarioDirective(ModelDirective):
             caption += nodes.inline(text, text, classes=["claims-scenario-error"])
         if step.rules:
             caption += nodes.inline("", " — rules: ", classes=["claims-scenario-rules"])
-            caption.extend(_rule_refs(step.rules))
+            caption.extend(model_refs(step.rules))
         for soft in step.soft:
             text = f" (soft invariant broken: {soft})"
             caption += nodes.inline(text, text, classes=["claims-scenario-soft"])

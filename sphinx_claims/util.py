@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from typing import Final
 
 from docutils import nodes
+from sphinx import addnodes
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
@@ -181,3 +182,18 @@ def joined(items: Iterable[nodes.Node], separator: str = ", ") -> list[nodes.Nod
             result.append(nodes.Text(separator))
         result.append(item)
     return result
+
+
+def model_ref(id: str, role: str = "rule") -> addnodes.pending_xref:
+    """A link to a rule (*role* ``rule``) or invariant (``inv``), as the ``claims`` role
+    of that name makes it; plain text where it is rendered nowhere."""
+    xref = addnodes.pending_xref(
+        "", refdomain="claims", reftype=role, reftarget=id, refexplicit=False
+    )
+    xref += nodes.literal(id, id, classes=["xref", "claims", f"claims-{role}"])
+    return xref
+
+
+def model_refs(ids: Iterable[str], role: str = "rule") -> list[nodes.Node]:
+    """Links to the rules (or invariants) *ids*, each once, in their order."""
+    return joined(model_ref(id, role) for id in dict.fromkeys(ids))

@@ -10,8 +10,9 @@ from contextlib import redirect_stderr
 import pytest
 
 from spec import INVARIANTS, RULES
+from spec import __version__ as spec_version
 from spec.__main__ import main
-from spec.rules import CITE_BASE_URL
+from spec.rules import site_url
 
 
 def spec(*args: str) -> subprocess.CompletedProcess[str]:
@@ -64,7 +65,7 @@ def test_cite_prints_id_statement_designs_and_permalink() -> None:
         "  Outcome: -EINVAL (in domain_set_claim_entries)\n"
         "  Holds in: v6, v7, v8\n"
         "  Source: [V7] page_alloc.c domain_set_claim_entries\n"
-        f"  {CITE_BASE_URL}/rule/set-duplicate-node.html\n"
+        f"  {site_url(spec_version)}/rule/set-duplicate-node.html\n"
     )
 
 
@@ -72,7 +73,9 @@ def test_cite_for_a_design_and_another_site() -> None:
     run = spec("cite", "set-duplicate-node", "--design", "v7", "--base-url", "https://x.example/")
     assert run.returncode == 0
     assert "  Holds in v7 (designs it holds in: v6, v7, v8)\n" in run.stdout
-    assert run.stdout.endswith("  https://x.example/rule/set-duplicate-node.html\n")
+    assert run.stdout.endswith(
+        f"  https://x.example/en/{spec_version}/rule/set-duplicate-node.html\n"
+    )
     run = spec("cite", "set-duplicate-node", "--design", "upstream")
     assert run.returncode == 1  # cited for a design it does not hold in
     assert "Does NOT hold in upstream; it holds in: v6, v7, v8" in run.stdout
@@ -93,7 +96,7 @@ def test_invariants_are_citable() -> None:
         "[inv-global] Claims fit in free memory: outstanding_claims ≤ total_avail_pages\n"
     )
     assert "Holds in: upstream, v6, v7, v8" in run.stdout
-    assert run.stdout.endswith(f"  {CITE_BASE_URL}/rule/inv-global.html\n")
+    assert run.stdout.endswith(f"  {site_url(spec_version)}/rule/inv-global.html\n")
     assert "soft invariant" in spec("cite", "inv-maxpages").stdout
 
 

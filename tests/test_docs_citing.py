@@ -26,12 +26,12 @@ from sphinx.util.inventory import InventoryFile
 
 import spec
 from spec.__main__ import cite_invariant, cite_rule
-from spec.rules import CITE_BASE_URL
+from spec.rules import site_url
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 SCHEMA = ROOT / "sphinx_claims" / "claims.schema.json"
-SITE = "https://xen-claims-spec.readthedocs.io/en/latest/"
+SITE = f"https://xen-claims-spec.readthedocs.io/en/{spec.__version__}/"
 
 
 def sphinx_build(source: Path, out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
@@ -57,9 +57,9 @@ def html(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def cited_link(id: str) -> str:
     """The last line of ``python -m spec cite ID``: the permanent link."""
     if id in spec.RULES:
-        lines, _ = cite_rule(spec.RULES[id], None, CITE_BASE_URL)
+        lines, _ = cite_rule(spec.RULES[id], None, site_url(spec.__version__))
     else:
-        lines = cite_invariant(spec.INVARIANTS[id], CITE_BASE_URL)
+        lines = cite_invariant(spec.INVARIANTS[id], site_url(spec.__version__))
     return lines[-1].strip()
 
 
@@ -79,6 +79,11 @@ def test_the_cited_link_redirects_to_the_anchor(html: Path, id: str) -> None:
     path, anchor = target.split("#")
     assert anchor == id
     assert f'id="{id}"' in (page.parent / path).resolve().read_text()
+
+
+def test_every_page_shows_the_release(html: Path) -> None:
+    for page in ("index.html", "releases.html", "hypercalls/XENMEM_claim_pages.html"):
+        assert f"Xen NUMA claims design {spec.__version__}</" in (html / page).read_text()
 
 
 def test_claims_json_matches_the_citations_and_the_schema(html: Path) -> None:
@@ -140,5 +145,6 @@ def test_another_project_links_with_the_pages_own_snippets(html: Path, tmp_path:
     run = sphinx_build(tmp_path, tmp_path / "_build", "-W")
     assert run.returncode == 0, run.stderr
     page = (tmp_path / "_build" / "index.html").read_text()
-    assert f'href="{SITE}hypercalls/XEN_DOMCTL_claim_memory.html#set-duplicate-node"' in page
-    assert f'href="{SITE}invariants.html#inv-global"' in page
+    latest = "https://xen-claims-spec.readthedocs.io/en/latest/"  # the page's mapping
+    assert f'href="{latest}hypercalls/XEN_DOMCTL_claim_memory.html#set-duplicate-node"' in page
+    assert f'href="{latest}invariants.html#inv-global"' in page

@@ -27,7 +27,7 @@ PACKAGE = Path(sphinx_claims.__file__).resolve().parent
 
 HANDLED = {"add_config_value", "add_directive_to_domain", "add_domain"}
 """The registrations the recording app keeps; these others register nothing a page names."""
-HARMLESS = {"add_node", "add_css_file", "add_js_file"}
+HARMLESS = {"add_node", "add_css_file", "add_js_file", "add_post_transform"}
 
 
 @dataclass

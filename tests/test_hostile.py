@@ -144,7 +144,8 @@ def test_replay_reports_an_exit_and_goes_on_to_the_report(tmp_path: Path) -> Non
     script = tmp_path / "exit.py"
     script.write_text("host = Host([8])\nexit()\n")
     run = spec_cli("replay", str(script))
-    assert run.returncode == 1
+    assert run.returncode == 0  # both designs stop alike: no result differs (as diff)
+    assert spec_cli("replay", str(script), "--design", "v7").returncode == 1  # one run stopped
     assert "v6: stopped at line 2: SystemExit: the script called exit()" in run.stdout
     assert "v7: stopped at line 2: SystemExit" in run.stdout
 
@@ -188,7 +189,7 @@ def test_runs_under_several_designs_cannot_change_each_other(tmp_path: Path) -> 
     run = spec_cli("replay", str(script))
     assert run.returncode == 0, run.stderr
     assert "    v6  1\n    v7  1\n" in run.stdout  # the v7 run does not see the v6 run's
-    assert "0 step(s) differ between v6, v7" in run.stdout
+    assert "0 step(s) with a different result, 0 decided by other rules" in run.stdout
     import spec
 
     replay_isolated(COUNTER, "v7")
@@ -390,3 +391,44 @@ def test_the_preview_server_refuses_bad_arguments(args: tuple[str, ...], message
     assert run.stderr.splitlines()[-1].startswith(
         f"python -m sphinx_claims.serve: error: {message}"
     )
+
+
+# --- the helpers of the command line and the sandbox, in this process ------------------
+
+
+def test_the_argument_types_refuse_what_no_run_can_use() -> None:
+    import argparse
+
+    from spec.cli import check_bounds, natural, seconds
+
+    assert natural(1)("3") == 3 and seconds("0.5") == 0.5
+    for parse, text in [(natural(1), "0"), (natural(0), "x"), (seconds, "-1"), (seconds, "s")]:
+        with pytest.raises(argparse.ArgumentTypeError):
+            parse(text)
+    check_bounds(["--max-pages", "unlimited,4", "--workers", "2", "--depth", "9"])
+
+
+def test_read_script_refuses_what_is_not_a_script(tmp_path: Path) -> None:
+    import io
+
+    from spec.cli import UsageError, read_script, run
+
+    good = io.TextIOWrapper(io.BytesIO(b"host = Host([8])\n"), encoding="utf-8")
+    assert read_script("-", good) == ("host = Host([8])\n", "<stdin>")
+    closed = io.StringIO()
+    closed.close()
+    for path, stdin in [("-", None), ("-", closed), (str(tmp_path / "none.py"), None)]:
+        with pytest.raises(UsageError):
+            read_script(path, stdin)
+    err = io.StringIO()
+
+    def interrupted() -> int:
+        raise KeyboardInterrupt
+
+    assert run(interrupted, err) == 130 and err.getvalue() == "python -m spec: interrupted\n"
+
+
+def test_the_time_limit_stops_the_statement_running_in_this_process() -> None:
+    run = replay("host = Host([8])\nwhile True: pass\n", "v7", timeout=0.2)
+    assert run.stopped is not None and run.stopped.lineno == 2
+    assert run.stopped.error == "TimeLimit: the script ran past its time limit of 0.2 s"

@@ -110,6 +110,9 @@ def test_no_llc_dying_or_setclaim_check(host: Host, d: Domain) -> None:
     assert host.get_claims(99, 3) == (-errno.ESRCH, 3, [])
     v7ish = Host(nodes=[8], design=DESIGNS["v8"].variant("checks", get_state_checks=True))
     e = v7ish.create_domain()
+    v7ish.llc_coloring = True
+    assert v7ish.get_claims(e, 3) == (-errno.EOPNOTSUPP, 3, [])
+    v7ish.llc_coloring = False
     assert v7ish.destroy_domain(e) == 0
     assert v7ish.get_claims(e, 3) == (-errno.ESRCH, 3, [])
     assert v7ish.last_rules == ("domctl-dying",)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import io
+import subprocess
 from pathlib import Path
 
 import pytest
 from test_cli import spec as run_cli
 
 from spec import HOST, ClaimEntry, Host
-from spec.replay import replay
+from spec.replay import replay, results_differ
 
 SCRIPT = """\
 from spec import Host, ClaimEntry, HOST
@@ -77,10 +78,12 @@ def test_the_cli_shows_the_designs_side_by_side_and_marks_the_differences(
     path = tmp_path / "script.py"
     path.write_text(SCRIPT, encoding="utf-8")
     run = run_cli("replay", str(path))  # default: v6 and v7
-    assert run.returncode == 0, run.stderr
+    assert run.returncode == 1, run.stderr  # results differ, as diff says
     lines = run.stdout.splitlines()
+    assert lines[0] == "* the result differs; ~ the same result, decided by other rules"
     assert "from spec import" not in run.stdout  # imports are not shown
-    i = lines.index("* host.claim_memory(d, [ClaimEntry(2, 0), ClaimEntry(1, HOST)])")
+    # the same result, other rules: the second mark
+    i = lines.index("~ host.claim_memory(d, [ClaimEntry(2, 0), ClaimEntry(1, HOST)])")
     assert lines[i + 1 : i + 3] == [
         "    v6  0  [release-host-first, set-install]",
         "    v7  0  [release-node-first, set-install]",
@@ -91,20 +94,61 @@ def test_the_cli_shows_the_designs_side_by_side_and_marks_the_differences(
         "    v7  0  [release-node-first, set-release-all]",
     ]
     assert "  host.set_max_pages(d, 1)" in lines  # the same in both: not marked
-    assert "    v6  -EINVAL  [set-max-pages]" in lines  # v6 cannot cancel (NT3 TCCH)
     i = lines.index("* host.outstanding_claims")  # v6 kept the claim it could not cancel
     assert lines[i + 1 : i + 3] == ["    v6  1", "    v7  0"]
-    assert lines[-1] == "3 step(s) differ between v6, v7"
+    assert (
+        lines[-1] == "2 step(s) with a different result, 1 decided by other rules, between v6, v7"
+    )
 
 
-def test_the_cli_exit_status_says_whether_a_run_stopped(
+def test_a_step_is_marked_as_the_site_marks_it() -> None:
+    runs = [replay(SCRIPT, design) for design in ("v6", "v7")]
+    steps = list(zip(*(r.steps for r in runs), strict=True))
+    assert [results_differ(s) for s in steps] == [
+        False,
+        False,
+        False,
+        False,
+        False,
+        False,
+        True,
+        True,
+    ]
+    # tests/test_scenario.py checks that the site marks the same steps
+
+
+def test_a_loop_is_shown_whole_with_what_it_did(tmp_path: Path) -> None:
+    path = tmp_path / "loop.py"
+    path.write_text(
+        "host = Host(nodes=[8])\nd = host.create_domain()\n"
+        "for _ in range(2):\n    host.alloc_domheap_pages(d)\nif False:\n    pass\n"
+    )
+    run = run_cli("replay", str(path), "--design", "v6", "--design", "v7")
+    assert run.returncode == 0  # no result differs
+    lines = run.stdout.splitlines()
+    i = lines.index("  for _ in range(2):")
+    assert lines[i + 1 : i + 4] == [
+        "      host.alloc_domheap_pages(d)",
+        "    v6  changed a host  [alloc-last-node]",
+        "    v7  changed a host  [alloc-last-node]",
+    ]
+    i = lines.index("  if False:")
+    assert lines[i + 2 : i + 4] == ["    v6  changed nothing", "    v7  changed nothing"]
+    assert (
+        lines[-1] == "0 step(s) with a different result, 0 decided by other rules, between v6, v7"
+    )
+
+
+def test_the_cli_exit_status_says_whether_a_result_differs(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / "stops.py"
     path.write_text("host = Host(nodes=[4])\nhost.destroy_domain(object())\n", encoding="utf-8")
     run = run_cli("replay", str(path), "--design", "v7")
-    assert run.returncode == 1
+    assert run.returncode == 1  # one design: 1 when the run stopped
     assert run.stdout.splitlines()[-1].startswith("v7: stopped at line 2: TypeError")
+    run = run_cli("replay", str(path), "--design", "v6", "--design", "v7")
+    assert run.returncode == 0  # both stop the same way: no result differs
     monkeypatch.setattr("sys.stdin", io.StringIO("x = (\n"))
     run = run_cli("replay", "-")
     assert (run.returncode, run.stdout) == (2, "")
@@ -141,11 +185,17 @@ def test_a_known_bug_of_the_design_is_noted_on_the_step_and_the_replay_goes_on()
     assert (v7.steps[4].value, v7.steps[5].value) == ("-ENOMEM", "(3, 3)")
 
 
+def replay_cli(tmp_path: Path, script: str, *designs: str) -> subprocess.CompletedProcess[str]:
+    """``python -m spec replay`` of *script*, written to a file, under *designs*."""
+    path = tmp_path / "script.py"
+    path.write_text(script, encoding="utf-8")
+    return run_cli("replay", str(path), *(arg for d in designs for arg in ("--design", d)))
+
+
 def test_the_cli_replays_the_upstream_bug_to_the_end(tmp_path: Path) -> None:
-    path = tmp_path / "bug.py"
-    path.write_text(UPSTREAM_BUG, encoding="utf-8")
-    run = run_cli("replay", str(path), "--design", "upstream", "--design", "v7")
-    assert run.returncode == 0, run.stdout  # no run stopped
+    run = replay_cli(tmp_path, UPSTREAM_BUG, "upstream", "v7")
+    assert run.returncode == 1, run.stdout  # results differ, but no run stopped
+    assert "stopped" not in run.stdout
     lines = run.stdout.splitlines()
     i = lines.index("* host.offline_page(3)")
     assert lines[i + 1] == (
@@ -158,4 +208,19 @@ def test_the_cli_replays_the_upstream_bug_to_the_end(tmp_path: Path) -> None:
     i = lines.index("* host.claim_pages(e, 1000)")
     assert lines[i + 1].startswith("    upstream  0  [legacy-install]  (known bug: inv-global")
     assert lines[i + 2] == "    v7        -ENOMEM  [legacy-nomem]"
-    assert lines[-1] == "3 step(s) differ between upstream, v7"
+    assert (
+        lines[-1]
+        == "3 step(s) with a different result, 0 decided by other rules, between upstream, v7"
+    )
+
+
+def test_the_cli_compares_v7_and_v8(tmp_path: Path) -> None:
+    run = replay_cli(tmp_path, SCRIPT, "v7", "v8")
+    assert run.returncode == 1, run.stderr  # a result differs
+    lines = run.stdout.splitlines()
+    i = lines.index("* host.claim_memory(d, [ClaimEntry(0, HOST)])")
+    assert lines[i + 1 : i + 3] == [
+        "    v7  0  [release-node-first, set-release-all]",
+        "    v8  -EINVAL  [set-zero-pages]",
+    ]
+    assert lines[-1].endswith("decided by other rules, between v7, v8")

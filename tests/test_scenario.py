@@ -269,6 +269,16 @@ def test_side_by_side_runs_each_design_and_marks_the_differences(site: Built) ->
     differs = [_text(call) for classes, call in rows if "claims-scenario-differs" in classes]
     assert "host.claim_memory(d1, [ClaimEntry(0, 0)])" in differs
     assert "host = Host(nodes=[8])" not in differs  # a host is a host, whatever its design
+    # python -m spec replay marks '*' exactly the steps the pictures mark
+    from spec.replay import replay, report
+    from spec.review import scenarios
+
+    page = {"sidebyside.rst": (ROOTS / "test-scenario" / "sidebyside.rst").read_text()}
+    marked = []
+    for _, script in scenarios(page):  # the page's scenarios, in order
+        text = report([replay(script, "v6"), replay(script, "v7")])
+        marked += [line[2:] for line in text.splitlines()[1:] if line.startswith("* ")]
+    assert marked == [d.splitlines()[0] for d in differs]
 
 
 def test_expected_stop_shows_where_it_stopped_without_warning(site: Built) -> None:
