@@ -21,10 +21,19 @@ BUILD = DOCS / "_build"
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """Run the unit tests, the doc examples (Sybil) and the model's docstrings."""
+    """Run the unit tests, the doc examples (Sybil) and the model's docstrings.
+
+    In one pytest-xdist worker per CPU; ``--dist loadscope`` keeps a module's tests in one
+    worker, so a Sphinx project a module builds once (a module-scoped fixture) is built
+    once. Coverage is measured across the workers (pytest-cov). ``-- -n 0`` runs serially.
+    """
     session.install("-e", ".[test]")
     session.run(
         "pytest",
+        "-n",
+        "auto",
+        "--dist",
+        "loadscope",
         "--cov=spec",
         "--cov-branch",
         "--cov-report=term-missing:skip-covered",
@@ -83,7 +92,8 @@ def browser(session: nox.Session) -> None:
 
 @nox.session
 def check(session: nox.Session) -> None:
-    """Model checking at larger bounds than nox -s tests, printing states per second.
+    """Model checking at larger bounds than nox -s tests, printing states per second; large
+    levels on a local Dask cluster of one worker per CPU.
 
     On 2 nodes of 4 pages and 2 domains: upstream reproduces the offlining bug
     (claims-model.md 7.1: claims above free memory, then a claim the unsigned wrap lets
@@ -92,7 +102,7 @@ def check(session: nox.Session) -> None:
     its legacy claim wraps as upstream's does (docs/checking.rst). Options after ``--``
     go to the depth-8 run (``-- --depth 9``).
     """
-    session.install("-e", ".")
+    session.install("-e", ".[dask]")
     run = ("python", "-m", "spec", "check", "--nodes", "2", "--pages", "4", "--domains", "2")
     expected = "inv-global,inv-host-satisfiable,prop-claim-within-free"
     session.run(*run, "--design", "upstream", "--depth", "4", "--expect", expected)

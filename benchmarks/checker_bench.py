@@ -6,6 +6,12 @@ as ``python -m spec check ...`` in a subprocess; ``--max-states`` caps the long 
 suite stays short (the rate is measured over the first states of the same search, which is
 the same search the session runs). Memory per state is the process's max RSS above that
 of the same command at depth 0 (the interpreter and the model), over the states found.
+``--scale`` adds the figures of issue 20, side by side in one run: the complete v7 search
+at depth 5 with and without the state-space reduction (``--no-reduction``, the baseline),
+and the rate of its first ``--scale-states`` states on 1 and on 2 workers (``--workers 1``
+is the baseline; 2 runs on a local Dask cluster). Each is a complete run of minutes, so
+they are not part of ``nox -s bench``.
+
 The baseline of the rate is the 20,000 states/s the issue asks for on the 2x4 host, counted as
 TLC counts its throughput ("states generated (N s/min)"): every call tried. The distinct
 states found per second are printed beside it.
@@ -65,11 +71,63 @@ def session_bounds() -> list[list[str]]:
     return bounds or DEFAULT_BOUNDS
 
 
+V7_DEPTH5 = ["--nodes", "2", "--pages", "4", "--domains", "2", "--design", "v7", "--depth", "5"]
+
+
+def summary(cmd: list[str]) -> tuple[re.Match[str], float]:
+    """The summary line of one ``python -m spec check`` run and its CPU seconds."""
+    t = run_timed([PYTHON, "-m", "spec", "check", *cmd], cwd=ROOT, check=False)
+    found = SUMMARY.search(t.output)
+    if not found:
+        sys.stderr.write(t.output[-2000:])
+        raise SystemExit(f"no summary from {' '.join(cmd)}")
+    return found, t.cpu
+
+
+def scale_rows(states: int) -> list[Row]:
+    """Distinct states with and without the reduction; states/s on 1 and 2 workers."""
+    rows = []
+    full, full_cpu = summary([*V7_DEPTH5, "--no-reduction", "--workers", "1"])
+    reduced, reduced_cpu = summary([*V7_DEPTH5, "--workers", "1"])
+    unreduced = int(full.group(2).replace(",", ""))
+    distinct = int(reduced.group(2).replace(",", ""))
+    rows.append(
+        Row(
+            "checker",
+            "v7 depth 5, distinct states (reduced)",
+            distinct,
+            "states",
+            f"{unreduced:,} unreduced",
+            distinct / unreduced,
+            note=f"generated {reduced.group(1)} against {full.group(1)}; CPU "
+            f"{reduced_cpu:.0f} s against {full_cpu:.0f} s",
+        )
+    )
+    rates, cpus = {}, {}
+    for workers in (1, 2):
+        found, cpu = summary([*V7_DEPTH5, "--max-states", str(states), "--workers", str(workers)])
+        rates[workers], cpus[workers] = float(found.group(4).replace(",", "")), cpu
+    rows.append(
+        Row(
+            "checker",
+            f"v7 depth 5, first {states:,} states, states/s on 2 workers",
+            rates[2],
+            "states/s",
+            f"{rates[1]:,.0f} on 1",
+            rates[2] / rates[1],
+            note=f"CPU {cpus[2]:.0f} s (the workers' included) against {cpus[1]:.0f} s",
+        )
+    )
+    return rows
+
+
 def main() -> None:
     p = parser(__doc__)
     p.add_argument(
         "--max-states", type=int, default=100_000, help="cap per bound (0: the whole search)"
     )
+    p.add_argument("--scale", action="store_true", help="add the figures of issue 20")
+    p.add_argument("--scale-states", type=int, default=300_000, help="cap of the workers runs")
     args = p.parse_args()
     runs = 1 if args.quick else args.runs
     cap = 20_000 if args.quick else args.max_states
@@ -118,6 +176,8 @@ def main() -> None:
         rows.append(
             Row("checker", f"  memory per distinct state ({label})", median(per_state), "B")
         )
+    if args.scale:
+        rows += scale_rows(args.scale_states)
     print_table(rows, "Model checker (5): at the bounds of nox -s check")
     save(rows, args.json)
 

@@ -62,6 +62,9 @@ html_copy_source = True
 html_theme_options = {
     "navigation_with_keys": True,
 }
+# site.css: a hypercall page titled by one long C name (``long-name``) gets a smaller title.
+html_static_path = ["_static"]
+html_css_files = ["site.css"]
 # Copy the code of examples without the prompts and the output.
 copybutton_prompt_text = r">>> |\.\.\. |\$ "
 copybutton_prompt_is_regexp = True

@@ -109,9 +109,25 @@ def whole_site_ran() -> bool:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """Fail the session when the whole site ran and some rule was never fired."""
+    """Fail the session when the whole site ran and some rule was never fired.
+
+    Under pytest-xdist each worker runs some of the examples: it hands what it counted to
+    the controller (:func:`pytest_testnodedown`), which judges the whole run."""
+    output = getattr(session.config, "workeroutput", None)
+    if output is not None:
+        output["claims_rules"] = (dict(FIRED), Coverage.selected, Coverage.expected)
+        return
     if whole_site_ran() and missing_rules() and session.exitstatus == pytest.ExitCode.OK:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: object, error: object) -> None:
+    """pytest-xdist: add a worker's counts to the controller's."""
+    fired, selected, expected = getattr(node, "workeroutput", {}).get("claims_rules", ({}, 0, 0))
+    FIRED.update(fired)
+    Coverage.selected = max(Coverage.selected, selected)  # every worker collects every item
+    Coverage.expected = max(Coverage.expected, expected)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

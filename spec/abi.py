@@ -1,105 +1,104 @@
-"""ABI of the claims interfaces: numbers, structures, C integer widths and errno values.
+"""ABI of the claims interfaces: hypercall numbers, selectors, status bits and C names.
 
 Everything here is a fact of Xen's public headers (``xen/include/public/*.h``) or of the
 posted claim-set series, cited as in the behavioural model (claims-model.md section 4).
+The module is the one place callers import the ABI from: it re-exports the C integer
+widths (:mod:`spec.cint`), the errno values and :class:`Rc` (:mod:`spec.errnos`) and the
+structures (:mod:`spec.entries`), and registers the C names of all of them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Final
 
-# --- C integer widths (x86_64: unsigned int 32 bits, unsigned long 64 bits) ----------
+from .cint import UINT64_MAX, UINT_MAX, ULONG_MAX, c_uint
+from .entries import (
+    HOST,
+    LEGACY,
+    XEN_DOMCTL_CLAIM_MEMORY_HOST,
+    XEN_DOMCTL_CLAIM_MEMORY_LEGACY,
+    ClaimEntry,
+    Page,
+    Reservation,
+    target_name,
+)
+from .errnos import (
+    E2BIG,
+    EBUSY,
+    EFAULT,
+    EINVAL,
+    ENOBUFS,
+    ENOENT,
+    ENOMEM,
+    ENOSYS,
+    EOPNOTSUPP,
+    EOVERFLOW,
+    EPERM,
+    ERANGE,
+    ERRNO_NAMES,
+    ESRCH,
+    OK,
+    Rc,
+    err,
+)
 
-UINT_MAX: Final = 0xFFFF_FFFF
-"""``unsigned int`` and ``uint32_t``: per-domain page counts, entry targets, ``cmd``."""
-UINT64_MAX: Final = 0xFFFF_FFFF_FFFF_FFFF
-"""``uint64_t`` / ``unsigned long``: claim-entry pages, host counters ([UP] 48054287a8)."""
-ULONG_MAX: Final = UINT64_MAX
-
-
-def c_uint(value: object, name: str, limit: int = UINT_MAX) -> int:
-    """Return *value* if a C unsigned integer of maximum *limit* can carry it.
-
-    :param value: the Python value a caller passed.
-    :param name: the argument's name, used in the error message.
-    :param limit: the largest value of the C type.
-    :raises TypeError: *value* is not an ``int`` (``bool`` is refused too).
-    :raises ValueError: *value* is negative or larger than *limit*.
-    """
-    if type(value) is int and 0 <= value <= limit:  # the common case, checked first
-        return value
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int, not {type(value).__name__}")
-    if not 0 <= value <= limit:
-        raise ValueError(f"{name}={value} does not fit the C type (0..{limit:#x})")
-    return value
-
-
-# --- errno: Xen's values (xen/include/public/errno.h, the same as Linux x86) --------
-
-ERRNO_NAMES: Final[dict[int, str]] = {
-    1: "EPERM",
-    2: "ENOENT",
-    3: "ESRCH",
-    7: "E2BIG",
-    12: "ENOMEM",
-    14: "EFAULT",
-    16: "EBUSY",
-    22: "EINVAL",
-    34: "ERANGE",
-    38: "ENOSYS",
-    75: "EOVERFLOW",
-    95: "EOPNOTSUPP",
-    105: "ENOBUFS",
-}
-EPERM: Final = 1
-ENOENT: Final = 2
-ESRCH: Final = 3
-E2BIG: Final = 7
-ENOMEM: Final = 12
-EFAULT: Final = 14
-EBUSY: Final = 16
-EINVAL: Final = 22
-ERANGE: Final = 34
-ENOSYS: Final = 38
-EOVERFLOW: Final = 75
-EOPNOTSUPP: Final = 95
-ENOBUFS: Final = 105
-
-
-class Rc(int):
-    """A hypercall's return code: 0 or Xen's negative errno.
-
-    It is an ``int`` (``Rc(-12) == -errno.ENOMEM``) that reads like the C source in a
-    doctest:
-
-    >>> Rc(-ENOMEM), Rc(0)
-    (-ENOMEM, 0)
-    """
-
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        if self == 0:
-            return "0"
-        return "-" + ERRNO_NAMES.get(-self, str(-int(self)))
-
-    __str__ = __repr__
-
-    @property
-    def name(self) -> str:
-        """The errno name without sign (``"ENOMEM"``), or ``"0"``."""
-        return repr(self).lstrip("-")
-
-
-OK: Final = Rc(0)
-
-
-def err(errno: int) -> Rc:
-    """Return the negative return code for a positive *errno*."""
-    return Rc(-errno)
-
+__all__ = [
+    "DOMID_INVALID",
+    "DOMID_XEN",
+    "E2BIG",
+    "EBUSY",
+    "EFAULT",
+    "EINVAL",
+    "ENOBUFS",
+    "ENOENT",
+    "ENOMEM",
+    "ENOSYS",
+    "EOPNOTSUPP",
+    "EOVERFLOW",
+    "EPERM",
+    "ERANGE",
+    "ERRNO_NAMES",
+    "ESRCH",
+    "HOST",
+    "LEGACY",
+    "MAX_NUMNODES_DEFAULT",
+    "MAX_ORDER_DEFAULT",
+    "NUMA_NO_NODE",
+    "OK",
+    "PG_OFFLINE_AGAIN",
+    "PG_OFFLINE_ANONYMOUS",
+    "PG_OFFLINE_FAILED",
+    "PG_OFFLINE_OFFLINED",
+    "PG_OFFLINE_OWNED",
+    "PG_OFFLINE_OWNER_SHIFT",
+    "PG_OFFLINE_PENDING",
+    "PG_OFFLINE_XENPAGE",
+    "UINT64_MAX",
+    "UINT_MAX",
+    "ULONG_MAX",
+    "XEN_DOMCTL_CLAIM_MEMORY_GET",
+    "XEN_DOMCTL_CLAIM_MEMORY_HOST",
+    "XEN_DOMCTL_CLAIM_MEMORY_LEGACY",
+    "XEN_DOMCTL_CLAIM_MEMORY_SET",
+    "ClaimEntry",
+    "HYPERVISOR_domctl",
+    "HYPERVISOR_memory_op",
+    "HYPERVISOR_sysctl",
+    "Page",
+    "Rc",
+    "Reservation",
+    "XENMEM_claim_pages",
+    "XEN_DOMCTL_claim_memory",
+    "XEN_DOMCTL_getdomaininfo",
+    "XEN_DOMCTL_max_mem",
+    "XEN_DOMCTL_setnodeaffinity",
+    "XEN_SYSCTL_numainfo",
+    "XEN_SYSCTL_page_offline_op",
+    "XEN_SYSCTL_physinfo",
+    "c_uint",
+    "err",
+    "target_name",
+]
 
 # --- Hypercall and sub-operation numbers ([UP] xen.h, memory.h, domctl.h, sysctl.h) --
 
@@ -115,16 +114,12 @@ XEN_SYSCTL_physinfo: Final = 3
 XEN_SYSCTL_page_offline_op: Final = 14
 XEN_SYSCTL_numainfo: Final = 17
 
-# --- Claim-set selectors and modes ([V7] public/domctl.h) ----------------------------
+# --- Claim-set modes ([V7] public/domctl.h) ---------------------------------------
 
-XEN_DOMCTL_CLAIM_MEMORY_HOST: Final = 0x8000_0000
-"""Target of a host-wide entry (v5/v6 name ``XEN_DOMCTL_CLAIM_MEMORY_GLOBAL``)."""
-XEN_DOMCTL_CLAIM_MEMORY_LEGACY: Final = 0x4000_0000
-"""Target with the total-target semantics of ``XENMEM_claim_pages``."""
-HOST: Final = XEN_DOMCTL_CLAIM_MEMORY_HOST
-LEGACY: Final = XEN_DOMCTL_CLAIM_MEMORY_LEGACY
 XEN_DOMCTL_CLAIM_MEMORY_SET: Final = 0
 XEN_DOMCTL_CLAIM_MEMORY_GET: Final = 1
+
+# --- Node and buddy limits ([UP] numa.h, mm.h) ----------------------------------------
 
 NUMA_NO_NODE: Final = 0xFF
 MAX_NUMNODES_DEFAULT: Final = 64
@@ -144,85 +139,6 @@ PG_OFFLINE_OWNED: Final = 0x1 << 12
 PG_OFFLINE_OWNER_SHIFT: Final = 16
 DOMID_XEN: Final = 0x7FF2
 DOMID_INVALID: Final = 0x7FF4
-
-_TARGET_NAMES: Final = {HOST: "HOST", LEGACY: "LEGACY"}
-
-
-def target_name(target: int) -> str:
-    """A claim entry's target as Python source: ``HOST``, ``LEGACY`` or the node number."""
-    return _TARGET_NAMES.get(target, str(target))
-
-
-@dataclass(frozen=True, slots=True)
-class ClaimEntry:
-    """One record of a claim set: ``struct xen_memory_claim`` of [V7] public/domctl.h
-    (v8: ``struct xen_domctl_memory_claim``, the same layout).
-
-    ``uint64_aligned_t pages; uint32_t target; uint32_t cmd;`` (16 bytes). *target* is a
-    NUMA node id or one of the selectors :data:`HOST` and :data:`LEGACY`; *cmd* is
-    reserved and must be 0 (v6 and v8 name it ``pad``).
-
-    >>> ClaimEntry(1024, HOST)
-    ClaimEntry(pages=1024, target=HOST)
-    >>> ClaimEntry(-1, 0)
-    Traceback (most recent call last):
-    ...
-    ValueError: pages=-1 does not fit the C type (0..0xffffffffffffffff)
-    """
-
-    pages: int
-    target: int
-    cmd: int = 0
-
-    def __post_init__(self) -> None:
-        c_uint(self.pages, "pages", UINT64_MAX)
-        c_uint(self.target, "target")
-        c_uint(self.cmd, "cmd")
-
-    def __repr__(self) -> str:
-        cmd = f", cmd={self.cmd}" if self.cmd else ""
-        return f"ClaimEntry(pages={self.pages}, target={target_name(self.target)}{cmd})"
-
-
-@dataclass(frozen=True, slots=True)
-class Reservation:
-    """``struct xen_memory_reservation`` as ``XENMEM_claim_pages`` reads it ([UP] memory.h).
-
-    *nr_extents* is the page target (``xen_ulong_t``); *extent_start* is the address of
-    the extent handle (0 is NULL); libxc sets the other fields to 0.
-    """
-
-    nr_extents: int
-    extent_order: int = 0
-    mem_flags: int = 0
-    extent_start: int = 0
-
-    def __post_init__(self) -> None:
-        c_uint(self.nr_extents, "nr_extents", ULONG_MAX)
-        c_uint(self.extent_order, "extent_order")
-        c_uint(self.mem_flags, "mem_flags")
-        c_uint(self.extent_start, "extent_start", UINT64_MAX)
-
-
-@dataclass(frozen=True, slots=True)
-class Page:
-    """A buddy handed out by the allocator: ``struct page_info`` of its first page.
-
-    *mfn* is the first machine frame, *order* the buddy order (``2**order`` pages),
-    *node* the NUMA node. *owner* is the domid the pages are assigned to (None for an
-    anonymous allocation) and *extra* marks ``MEMF_no_refcount`` pages (``PGC_extra``).
-    """
-
-    mfn: int
-    order: int
-    node: int
-    owner: int | None = None
-    extra: bool = False
-
-    @property
-    def nr_pages(self) -> int:
-        """Number of pages in the buddy (``1 << order``)."""
-        return 1 << self.order
 
 
 def _register_abi() -> None:

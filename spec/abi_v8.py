@@ -161,7 +161,7 @@ def _register() -> None:
             decl,
             summary,
             model="spec.memory_claims.set_memory_claims",
-            source="[V8] 71126705126, 62388752236, 69740046103",
+            source="[V8] 71126705126, 69740046103; [J7] (v7's claim_set)",
             since="v8",
             formers=(Former(f"xen_domctl_claim_memory.{former}", "v7", "v8"),) if former else (),
         )

@@ -20,7 +20,7 @@ from .claims import (
     unclaimed,
 )
 from .offline import reserve_offlined_page
-from .registry import c_function
+from .registry import Former, c_function
 from .rules import CLAIM_SET_DESIGNS, Rule, rule
 from .state import Domain, HostState, domain_tot_pages
 
@@ -318,6 +318,49 @@ def redeem_claims(h: HostState, d: Domain, node: int, request: int) -> None:
         if redeem:
             domain_recall_node_claims(h, d, redeem)
             h.fire(REDEEM_STEP_3)
+
+
+def _register_v8_redeem_names() -> None:
+    """Register v8's names of the three helpers :func:`redeem_claims` calls.
+
+    v8 names them after the redemption steps and keeps what they do ([V8] 71145564537):
+    the v7 helpers of the model stand for them, and their v7 names become former names.
+    The notes give the names, not the prototypes, so the declarations are v7's renamed.
+    """
+    for helper, name, declaration, summary in (
+        (
+            domain_release_node_claims,
+            "domain_redeem_node_claim",
+            "static unsigned long domain_redeem_node_claim(struct domain *d, nodeid_t node, "
+            "unsigned long release)",
+            "Redeeming, step 1: up to release pages of the claim on the allocation's node; "
+            "return how many.",
+        ),
+        (
+            domain_release_host_claims,
+            "domain_redeem_host_claim",
+            "static unsigned long domain_redeem_host_claim(struct domain *d, "
+            "unsigned long release)",
+            "Redeeming, step 2: up to release pages of the host-wide claim; return how many.",
+        ),
+        (
+            domain_recall_node_claims,
+            "domain_redeem_other_node_claims",
+            "static void domain_redeem_other_node_claims(struct domain *d, unsigned long recall)",
+            "Redeeming, step 3: the rest from the claims on other nodes, in online-node order.",
+        ),
+    ):
+        c_function(
+            name,
+            declaration,
+            summary,
+            source="[V8] 71145564537, 71197950480",
+            since="v8",
+            formers=(Former(helper.__name__, "v7", "v8"),),
+        )(helper)
+
+
+_register_v8_redeem_names()
 
 
 @c_function(

@@ -86,7 +86,7 @@ class Design:
         "'target-fields-limit' checks the target first; 'fields-limit-target' puts the "
         "max_pages -EINVAL before the target's -ENOENT. The first failing entry decides "
         "in all three.",
-        "[V8] 71174423802, 71478241470; claims-v8.md 6.4",
+        "[V8] 71174423802, 71478241470",
     )
     reserved_target_errno: ReservedTargetErrno = _option(
         "The errno of an undefined target with bit 31 set (0x80000001): -ENOENT as any "
@@ -100,7 +100,7 @@ class Design:
         "free memory (v6, v7). 'sums': the request plus the claimed pages against the "
         "free pages, in 64 bits, which cannot wrap (v8, open point: the notes describe "
         "sums; the exact formula of check_memory_for_claim_request is not in the index).",
-        "[V7] domain_set_claim_entries; [V8] 71174423802, 71478241470; claims-v8.md 6.5",
+        "[V7] domain_set_claim_entries; [V8] 71174423802, 71478241470",
     )
     free_buddy_clamp: bool = _option(
         "Whether get_free_buddy clamps a node's unclaimed pages at 0 when its claims "
@@ -128,8 +128,8 @@ class Design:
     get_state_checks: bool = _option(
         "Whether GET refuses an LLC-coloured host (-EOPNOTSUPP) and a dying domain "
         "(-ESRCH) like SET (v7), or has no state check, only the lookup's -ESRCH for a "
-        "missing domain (v8; open point: the notes only imply that GET of a dying domain "
-        "returns its entries, none once domain_kill released them).",
+        "missing domain (v8; open point: the notes only imply that GET works on a dying "
+        "domain, which has no claims left once domain_kill has released them).",
         "[V7] claim_memory; [V8] 71197950480, 71156484213",
     )
     legacy_selector: LegacySelector = _option(
@@ -137,7 +137,8 @@ class Design:
         "whole set legacy semantics (v7), or only as the single entry of a one-entry "
         "set; elsewhere it is an unknown node (-ENOENT) (v6). 'none': LEGACY is no "
         "selector, its value is a node out of range, -ENOENT (v8).",
-        "[V7] domain_set_claim_entries; [V6] 9557995cda; review [J7] (Q11); [V8] 62388752236",
+        "[V7] domain_set_claim_entries; [V6] 9557995cda; review [J7] (Q11; v8 drops LEGACY, as "
+        "asked there)",
     )
     node_sum_overflow_check: bool = _option(
         "Whether a claim set whose node entries add up past UINT_MAX is rejected "

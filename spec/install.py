@@ -67,7 +67,7 @@ SET_CLAIMS_ARRAY_NOMEM = rule(
     "cannot allocate it, the call fails after validation and before install-once.",
     errno=ENOMEM,
     function="domain_set_claim_entries",
-    source="[V8] 71347383981, 70934657395 (claims-v8.md 6.1, 6.2)",
+    source="[V8] 71347383981, 70934657395",
     designs=_V8,
 )
 SET_INSTALL_ONCE = rule(
@@ -85,7 +85,7 @@ INSTALL_HOST_NOMEM = rule(
     "domain's own claims are not added back (it has none).",
     errno=ENOMEM,
     function=_CHECK,
-    source=_SRC + "; claims-v8.md 6.5",
+    source=_SRC,
     designs=_V8,
 )
 INSTALL_NODE_NOMEM = rule(
@@ -94,7 +94,7 @@ INSTALL_NODE_NOMEM = rule(
     "checked after the total; an online node with too little free memory gives -ENOMEM.",
     errno=ENOMEM,
     function=_CHECK,
-    source=_SRC + "; claims-v8.md 6.5",
+    source=_SRC,
     designs=_V8,
 )
 INSTALL_CLAIMS = rule(

@@ -6,11 +6,14 @@ import doctest
 import functools
 import io
 import re
-from collections.abc import Callable
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
 
 import pytest
 
 import spec.alloc
+import spec.checker.cluster
 import spec.claims
 import spec.hypercalls
 import spec.install
@@ -209,8 +212,9 @@ def test_max_states_stops_early_and_says_so() -> None:
 @pytest.mark.parametrize("design", ["v7", "v8"])
 def test_restoring_a_state_gives_the_host_that_replaying_its_trace_gives(design: str) -> None:
     """The codec keeps every field that matters: restoring any explored state into the
-    working host equals replaying the shortest trace to it on a fresh host."""
-    config = CheckConfig(design, depth=2)
+    working host equals replaying the shortest trace to it on a fresh host (unreduced: a
+    reduced search restores a representative, tests/test_checker_reduction.py)."""
+    config = CheckConfig(design, depth=2, reduction=False)
     explorer = Checker(config)
     explorer.run()
     codec = Codec(explorer.host)
@@ -381,20 +385,32 @@ def test_the_explorer_is_generic() -> None:
     assert [op.source() for op in explorer.trace(2)] == ["grab", "grab"]
 
 
-# --- parallel expansion: forked workers give the serial search's result ---------------
+# --- distribution: a Dask cluster gives the serial search's result --------------------
 
 
-def run_checker(config: CheckConfig, workers: int) -> tuple[Checker, CheckResult]:
-    """Check *config* with *workers* processes, forking for every level of 2 states or
-    more (the default only forks for large levels)."""
-    checker = Checker(config, workers=workers)
+@pytest.fixture(scope="module")
+def scheduler() -> Iterator[str]:
+    """The address of a local Dask cluster of two worker processes, for this module."""
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+    ) as cluster:
+        yield cluster.scheduler_address
+
+
+def run_checker(
+    config: CheckConfig, workers: int, scheduler: str | None = None
+) -> tuple[Checker, CheckResult]:
+    """Check *config* with *workers* processes (or the cluster at *scheduler*), sending
+    every level of 2 states or more to the cluster (the default only sends large ones)."""
+    checker = Checker(config, workers=workers, scheduler=scheduler)
     checker.parallel_min = 1
     return checker, checker.result()
 
 
 def same_search(serial: tuple[Checker, CheckResult], parallel: tuple[Checker, CheckResult]) -> None:
     (one, a), (two, b) = serial, parallel
-    assert two.workers == 2 and one.workers == 1
+    assert two.workers >= 2 and one.workers == 1
     for name in ("states", "transitions", "depth", "levels", "complete"):
         assert getattr(a.stats, name) == getattr(b.stats, name), name
     assert one.keys == two.keys and one.parent == two.parent
@@ -409,20 +425,35 @@ def same_search(serial: tuple[Checker, CheckResult], parallel: tuple[Checker, Ch
 @pytest.mark.parametrize(
     "config",
     [
-        CheckConfig("upstream", depth=3),
-        CheckConfig("v7", depth=3),
-        CheckConfig("v7", depth=3, max_states=2_500),
-        CheckConfig("v6", depth=2, profile="lean"),
+        CheckConfig("upstream", depth=2),
+        CheckConfig("v7", depth=2, max_states=200),
+        CheckConfig("v6", depth=2, profile="lean", max_pages=(3, 3)),
     ],
-    ids=["upstream", "v7", "v7-max-states", "v6-lean"],
+    ids=["upstream", "v7-max-states", "v6-lean-symmetric"],
 )
-def test_parallel_expansion_gives_the_serial_result(config: CheckConfig) -> None:
+def test_a_dask_cluster_gives_the_serial_result(config: CheckConfig, scheduler: str) -> None:
+    same_search(run_checker(config, 1), run_checker(config, 2, scheduler))
+
+
+def test_the_default_local_cluster_gives_the_serial_result() -> None:
+    pytest.importorskip("distributed")
+    config = CheckConfig("v7", depth=2)
     same_search(run_checker(config, 1), run_checker(config, 2))
 
 
-def test_parallel_expansion_finds_planted_bugs_with_the_same_traces(
+def test_the_cli_runs_on_a_given_scheduler(scheduler: str) -> None:
+    arguments = ["--design", "upstream", "--depth", "2"]
+    serial, remote = io.StringIO(), io.StringIO()
+    assert main([*arguments, "--workers", "1"], serial) == 1
+    assert main([*arguments, "--scheduler", scheduler], remote) == 1
+    assert serial.getvalue().split("\n")[2:] == remote.getvalue().split("\n")[2:]
+
+
+def test_a_cluster_of_threads_finds_planted_bugs_with_the_same_traces(
     planted: Callable[..., None],
 ) -> None:
+    """Worker threads of this process see the planted bug (worker processes would not)."""
+    distributed = pytest.importorskip("distributed")
     original = spec.claims.domain_release_node_claims
 
     def credit_twice(h: HostState, d: Domain, node: int, release: int) -> int:
@@ -431,16 +462,47 @@ def test_parallel_expansion_finds_planted_bugs_with_the_same_traces(
         return released
 
     planted("domain_release_node_claims", credit_twice)
-    config = CheckConfig("v7", depth=3)
-    serial, parallel = run_checker(config, 1), run_checker(config, 2)
-    same_search(serial, parallel)
+    config = CheckConfig("v7", depth=2)
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0"
+    ) as cluster:
+        parallel = run_checker(config, 2, cluster.scheduler_address)
+    same_search(run_checker(config, 1), parallel)
     assert "inv-sum-node" in by_property(parallel[1])
 
 
-def test_small_levels_and_one_cpu_stay_in_the_process() -> None:
+def test_small_levels_and_one_worker_stay_in_the_process() -> None:
     checker = Checker(CheckConfig("v7", depth=2), workers=2)
     assert checker.parallel_min > 36  # its frontiers at depth 2: 1 and 36 states
-    forked: list[list[int]] = []
-    checker._fork = lambda part: forked.append(part) or (0, 0)  # type: ignore[method-assign]
-    assert checker.result().ok and forked == []
+
+    def remote(*args: object) -> list[object]:
+        raise AssertionError("a small level was sent to the cluster")
+
+    checker.remote = remote
+    assert checker.result().ok and checker.cluster is None
     assert Checker(CheckConfig("v7", depth=1), workers=0).workers == 1
+
+
+def test_without_dask_one_process_checks_and_more_workers_exit_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(spec.checker.cluster, "available", lambda: False)
+    assert Checker(CheckConfig("v7", depth=1)).workers == 1  # the default without dask
+    assert main(["--design", "v7", "--depth", "1"], io.StringIO()) == 0
+    for option in (["--workers", "2"], ["--scheduler", "tcp://127.0.0.1:1"]):
+        with pytest.raises(SystemExit) as stop:
+            main(["--depth", "1", *option], io.StringIO())
+        assert stop.value.code == 2
+        assert "dask.distributed is not installed" in capsys.readouterr().err
+
+
+def test_the_checker_imports_without_dask() -> None:
+    code = (
+        "import sys; sys.modules['distributed'] = None\n"
+        "from spec.checker import CheckConfig, check, cluster\n"
+        "assert not cluster.available()\n"
+        "print(check(CheckConfig('upstream', depth=2)).stats.states)"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert run.returncode == 0, run.stderr
+    assert int(run.stdout) > 100

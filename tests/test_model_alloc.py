@@ -7,10 +7,14 @@ redemption; [V6] ``claims_permit_request``).
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
 
-from spec import HOST, ClaimEntry, Host, domain_tot_pages
+import spec.alloc
+from spec import C_NAMES, HOST, ClaimEntry, Host, domain_tot_pages
 from spec.claims import domain_recall_node_claims
+from spec.registry import Former, renames
 
 E = ClaimEntry
 
@@ -302,6 +306,42 @@ def test_recall_helper_returns_the_pages_it_released() -> None:
     assert domain_recall_node_claims(host, d, 5) == 2 and d.claims == [0, 0, 0]
     assert domain_recall_node_claims(host, d, 1) == 0 and d.host_claims == 2
     assert host.violations() == []
+
+
+@pytest.mark.parametrize(
+    ("v8_name", "v7_name", "step"),
+    [
+        ("domain_redeem_node_claim", "domain_release_node_claims", "redeem-step-1"),
+        ("domain_redeem_host_claim", "domain_release_host_claims", "redeem-step-2"),
+        ("domain_redeem_other_node_claims", "domain_recall_node_claims", "redeem-step-3"),
+    ],
+)
+def test_v8_names_of_the_redeem_helpers(
+    v8_name: str, v7_name: str, step: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """[V8] 71145564537: v8 renames the three redeem helpers after their steps. The
+    registry records the v8 name on the model function that runs the step under v8, with
+    the v7 name as its former name, so the rename table and ``claims:c-api`` show it."""
+    entry = C_NAMES[v8_name]
+    assert (entry.kind, entry.since) == ("function", "v8")
+    assert entry.formers == (Former(v7_name, "v7", "v8"),)
+    assert entry.model == C_NAMES[v7_name].model
+    assert (v7_name, v8_name, "v8") in renames()
+    module, _, attr = entry.model.rpartition(".")
+    helper = getattr(importlib.import_module(module), attr)
+    calls: list[str] = []
+
+    def spy(*args: object) -> object:
+        calls.append(v8_name)
+        return helper(*args)
+
+    monkeypatch.setattr(spec.alloc, attr, spy)
+    host = Host(nodes=[8, 8, 8], design="v8")
+    d = host.create_domain()
+    assert host.claim_memory(d, [E(1, HOST), E(1, 0), E(2, 2)]) == 0
+    assert host.alloc_domheap_pages(d, order=2, node=0, exact_node=True) is not None
+    assert step in host.last_rules and calls
+    assert d.outstanding_pages == 0 and host.violations() == []
 
 
 def test_allocation_on_an_unclaimed_node_uses_host_wide_claims_first() -> None:

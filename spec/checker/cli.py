@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..designs import DESIGNS
+from . import cluster
 from .check import check
 from .config import CheckConfig
 
@@ -44,11 +45,26 @@ def main(argv: Sequence[str] | None = None, out: Any = None) -> int:
         "succeed, for deep bounds (see spec.checker.alphabet)",
     )
     parser.add_argument(
+        "--no-reduction",
+        dest="reduction",
+        action="store_false",
+        help="explore every state, not one of each class of equivalent states (dead "
+        "domains' dead fields, symmetric domains: spec.checker.reduction)",
+    )
+    parser.add_argument(
         "--workers",
         type=int,
         default=None,
-        help="processes that expand a large level (default: one per CPU; 1: no fork); "
+        help="worker processes of a local Dask cluster that expand a large level "
+        "(default: one per CPU if dask.distributed is installed, else 1; 1: no cluster); "
         "the result is the same",
+    )
+    parser.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="expand large levels on the workers of this Dask scheduler "
+        "(tcp://host:8786) instead of a local cluster",
     )
     parser.add_argument(
         "--expect",
@@ -69,10 +85,13 @@ def main(argv: Sequence[str] | None = None, out: Any = None) -> int:
             max_pages=args.max_pages,
             max_states=args.max_states,
             profile=args.profile,
+            reduction=args.reduction,
         )
     except ValueError as error:
         parser.error(str(error))
-    result = check(config, workers=args.workers)
+    if (args.scheduler or (args.workers or 1) > 1) and not cluster.available():
+        parser.error(cluster.MISSING)
+    result = check(config, workers=args.workers, scheduler=args.scheduler)
     print(result.report(), file=out)
     if args.expect is not None:
         found = sorted(f.property for f in result.findings)

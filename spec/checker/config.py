@@ -23,6 +23,8 @@ class CheckConfig:
     :param max_states: stop when this many distinct states are found (0: no limit).
     :param profile: ``full`` (every value of :func:`alphabet`) or ``lean`` (fewer values
         of the calls that succeed, for deep bounds).
+    :param reduction: explore one state of each class of equivalent states
+        (:mod:`spec.checker.reduction`); the findings and their trace lengths are the same.
     """
 
     design: str | Design = "v7"
@@ -33,6 +35,7 @@ class CheckConfig:
     max_pages: tuple[int | None, ...] | None = None
     max_states: int = 0
     profile: str = "full"
+    reduction: bool = True
 
     def __post_init__(self) -> None:
         for name in ("nodes", "pages", "domains"):

@@ -56,9 +56,14 @@ class PropertyChecker(Explorer):
     message, the state and the call."""
 
     def __init__(
-        self, host: Host, ops: Callable[[Host], Sequence[Op]], depth: int, max_states: int = 0
+        self,
+        host: Host,
+        ops: Callable[[Host], Sequence[Op]],
+        depth: int,
+        max_states: int = 0,
+        key: Callable[[State], bytes] | None = None,
     ) -> None:
-        super().__init__(host, ops, depth, max_states)
+        super().__init__(host, ops, depth, max_states, key)
         self.found: dict[str, tuple[str, int, Op | None]] = {}
         self.broken: set[int] = set()
         self.soft_states = 0

@@ -41,6 +41,7 @@ class CheckResult:
     findings: list[Finding]
     soft_states: int = 0
     fired: dict[str, int] = field(default_factory=dict)
+    reduction: str = ""
 
     @property
     def ok(self) -> bool:
@@ -57,6 +58,7 @@ class CheckResult:
             f", depth {c.depth}, {c.profile} alphabet of {len(alphabet(c))} calls "
             "(+ a free per allocated buddy, an online per offlined frame)",
             self.stats.summary(),
+            f"reduction: {self.reduction}",
             "states per level: " + " ".join(str(n) for n in self.stats.levels),
             f"checked: {len([i for i in INVARIANTS.values() if not i.soft])} invariants in every "
             f"state, properties {', '.join(p for p in PROPERTIES if p != 'exception')} on "

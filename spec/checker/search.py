@@ -70,6 +70,9 @@ class Explorer:
     :param ops: the calls to try in a state.
     :param depth: the longest sequence.
     :param max_states: stop after this many distinct states (0: no limit).
+    :param key: the key of a state (default: :meth:`Codec.pack`); a reduction gives the
+        key of the state's class (:mod:`spec.checker.reduction`), and the state the key
+        unpacks to, its representative, is the one expanded.
     """
 
     def __init__(
@@ -78,6 +81,7 @@ class Explorer:
         ops: Callable[[Host], Sequence[Op]],
         depth: int,
         max_states: int = 0,
+        key: Callable[[State], bytes] | None = None,
     ) -> None:
         self.host = host
         self.ops = ops
@@ -86,7 +90,8 @@ class Explorer:
         self.codec = Codec(host)
         root = self.codec.encode(host)
         self.parent_state: State = root
-        self.keys: list[bytes] = [self.codec.pack(root)]
+        self.key = key or self.codec.pack
+        self.keys: list[bytes] = [self.key(root)]
         self.index: dict[bytes, int] = {self.keys[0]: 0}
         self.parent: list[int] = [-1]
         self.via: list[Op | None] = [None]
@@ -161,7 +166,7 @@ class Explorer:
         """Try every call in state *parent*; for each that reaches another state, yield the
         call and that state's key while the host is in it. Afterwards the host is back in
         *parent* and ``last_calls`` holds the number of calls tried."""
-        host, codec = self.host, self.codec
+        host, codec, key = self.host, self.codec, self.key
         encode, restore = codec.encode, codec.restore
         state = codec.unpack(self.keys[parent])
         restore(host, state, self._current)
@@ -183,7 +188,7 @@ class Explorer:
             step(parent, op, pre, result, after)
             if not changed:
                 continue
-            yield op, codec.pack(after)
+            yield op, key(after)
             restore(host, state, after)
         self.last_calls = len(ops)
 

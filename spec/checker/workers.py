@@ -1,24 +1,29 @@
-"""Large levels expanded by forked workers, merged in the order of the serial search
+"""Large levels expanded on a Dask cluster, merged in the order of the serial search
 (:class:`ParallelChecker`)."""
 
 from __future__ import annotations
 
 import gc
-import marshal
 import os
-import sys
-import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, Final
 
 from ..host import Host
+from . import cluster as dask_cluster
 from .alphabet import Op, _free_op, _online_op, state_ops
+from .cluster import Cluster
+from .codec import State
 from .properties import PropertyChecker, _checked
+from .search import Stats
 
-PARALLEL_MIN: Final = 200
-"""The smallest frontier (per worker) that the checker expands in forked workers; smaller
-levels are expanded in the process (forking costs more than they take)."""
+PARALLEL_MIN: Final = 5000
+"""The smallest frontier (per worker) that the checker expands on the cluster; smaller
+levels are expanded in the process: they take a few seconds (about 0.5 ms a state for the
+full alphabet), what starting a local cluster and sending the states cost."""
+
+Remote = Callable[[list[bytes], list[bool], list[str]], list[Any]]
+"""A task that runs :meth:`ParallelChecker.expand_keys` of the same search on a worker."""
 
 PARALLEL_ROUND: Final = 2000
 """With ``max_states``, the states each worker expands per round (the search stops after
@@ -26,14 +31,20 @@ the round that reaches the limit)."""
 
 
 class ParallelChecker(PropertyChecker):
-    """The property checker with its large levels expanded in forked workers.
+    """The property checker with its large levels expanded on a Dask cluster
+    (:mod:`spec.checker.cluster`): each worker expands a slice of the level and returns
+    the successors it found, and this process numbers them in the serial order.
 
     :param host: the initial state.
     :param static: the calls tried in every state (:func:`~spec.checker.alphabet.alphabet`).
-    :param workers: how many processes expand a large level (None: one per CPU this
-        process may use; 1: none forked). A level of fewer than :data:`PARALLEL_MIN`
-        states per worker is expanded in the process. The states, their numbers, the
-        transitions and the findings with their traces are the same either way.
+    :param key: the key of a state (:class:`~spec.checker.search.Explorer`).
+    :param workers: the worker processes of a local cluster (None: one per CPU this
+        process may use when Dask is installed, else 1; 1: no cluster). A level of fewer
+        than :data:`PARALLEL_MIN` states per worker is expanded in the process. The
+        states, their numbers, the transitions and the findings with their traces are the
+        same either way.
+    :param remote: the task a worker runs (without it, every level is expanded here).
+    :param scheduler: the address of an existing cluster's scheduler instead.
     """
 
     def __init__(
@@ -43,9 +54,17 @@ class ParallelChecker(PropertyChecker):
         depth: int,
         max_states: int = 0,
         workers: int | None = None,
+        key: Callable[[State], bytes] | None = None,
+        remote: Remote | None = None,
+        scheduler: str | None = None,
     ) -> None:
-        super().__init__(host, lambda h: static + state_ops(h), depth, max_states)
-        self.workers = _cpus() if workers is None else max(workers, 1)
+        super().__init__(host, lambda h: static + state_ops(h), depth, max_states, key)
+        if workers is None:
+            workers = _cpus() if scheduler or dask_cluster.available() else 1
+        self.workers = max(workers, 2 if scheduler else 1)
+        self.remote = remote
+        self.scheduler = scheduler
+        self.cluster: Cluster | None = None
         self.parallel_min = PARALLEL_MIN
         self._static = static
         self._op_ids = {op: i for i, op in enumerate(static)}
@@ -79,13 +98,17 @@ class ParallelChecker(PropertyChecker):
         return _free_op(mfn) if ident % 2 else _online_op(mfn)
 
     def expand(self, frontier: list[int], level: int) -> list[int]:
-        """Expand *frontier*: in forked workers, one slice each, when there are several
-        CPUs and the frontier is large; else in this process. Either way the states are
-        numbered, and the findings kept, in the order of the serial search, so the
-        result is the same (:meth:`_merge`)."""
+        """Expand *frontier*: on the Dask cluster, one slice per worker, when there are
+        several workers and the frontier is large; else in this process. Either way the
+        states are numbered, and the findings kept, in the order of the serial search, so
+        the result is the same (:meth:`_merge`)."""
         workers = min(self.workers, len(frontier) // max(self.parallel_min, 1))
-        if workers < 2 or not hasattr(os, "fork"):
+        if workers < 2 or self.remote is None:
             return super().expand(frontier, level)
+        cluster = self.cluster
+        if cluster is None:
+            cluster = self.cluster = Cluster(self.workers, self.scheduler)
+        workers = max(workers, min(cluster.size(), len(frontier)))
         # With max_states, rounds of PARALLEL_ROUND states per worker: the search stops
         # after the round that reaches it, not after the whole level.
         step = workers * PARALLEL_ROUND if self.max_states else len(frontier)
@@ -94,90 +117,83 @@ class ParallelChecker(PropertyChecker):
         # hundreds of thousands of event tuples of a large level would trigger many
         # collections over the whole search's lists (seconds), and they hold no cycles.
         with _gc_paused():
-            self._expand_batches(frontier, step, workers, following)
+            for start in range(0, len(frontier), step):
+                if self._expand_batch(cluster, frontier[start : start + step], workers, following):
+                    break
         return following
 
-    def _expand_batches(
-        self, frontier: list[int], step: int, workers: int, following: list[int]
-    ) -> None:
-        """Expand *frontier* in batches of *step* states, each cut into one slice per
-        worker; append the new states to *following*."""
-        for start in range(0, len(frontier), step):
-            batch = frontier[start : start + step]
-            size = -(-len(batch) // workers)
-            running = [self._fork(batch[i : i + size]) for i in range(0, len(batch), size)]
-            stopped = False
-            for pid, read in running:
-                with os.fdopen(read, "rb") as pipe:
-                    data = pipe.read()
-                os.waitpid(pid, 0)
-                if not stopped:
-                    events = marshal.loads(data) if data else None
-                    if not isinstance(events, list):
-                        raise RuntimeError(f"a checker worker failed: {events!r}")
-                    stopped = self._merge(events, following)
-            if stopped:
-                break
+    def _expand_batch(
+        self, cluster: Cluster, batch: list[int], workers: int, following: list[int]
+    ) -> bool:
+        """Expand *batch* in one slice per worker; append the new states to *following*;
+        return whether ``max_states`` stopped the search."""
+        assert self.remote is not None
+        size = -(-len(batch) // workers)
+        slices = [batch[i : i + size] for i in range(0, len(batch), size)]
+        found = sorted(self.found)
+        parts = [
+            ([self.keys[n] for n in part], [n in self.broken for n in part], found)
+            for part in slices
+        ]
+        futures = cluster.map(self.remote, parts)
+        for number, future in enumerate(futures):
+            if self._merge(future.result(), following, slices[number]):
+                for rest in futures[number + 1 :]:
+                    rest.cancel()
+                return True
+        return False
 
-    def _fork(self, part: list[int]) -> tuple[int, int]:
-        """Start a worker that expands *part*; return its pid and the pipe to read."""
-        read, write = os.pipe()
-        sys.stdout.flush()
-        sys.stderr.flush()
-        pid = os.fork()
-        if pid:
-            os.close(write)
-            return pid, read
-        status = 0
-        try:  # the worker: expand, send the events, exit without cleanup
-            os.close(read)
-            gc.disable()
-            try:
-                data = marshal.dumps(self._expand_part(part), 2)
-            except BaseException:  # sent to the parent, which raises
-                data = marshal.dumps(traceback.format_exc(), 2)
-            with os.fdopen(write, "wb") as pipe:
-                pipe.write(data)
-        except BaseException:
-            status = 1
+    def run(self) -> Stats:
+        """Explore (:meth:`Explorer.run`), then close the cluster if one was started."""
+        try:
+            return super().run()
         finally:
-            os._exit(status)
+            if self.cluster is not None:
+                self.cluster.close()
+                self.cluster = None
 
-    def _expand_part(self, part: list[int]) -> list[Any]:
-        """In a worker: expand the states of *part* and return what happened, in order:
-        ``(0, key, parent, op, broken, soft, [(label, message)])`` for a state this
-        worker found first, ``(1, property, message, parent, op)`` for a step finding
-        (the first of each), ``(2, calls)`` after each parent state."""
-        host, index = self.host, self.index
+    def expand_keys(self, keys: list[bytes], broken: list[bool], found: list[str]) -> list[Any]:
+        """On a worker: expand the states of *keys* (*broken*: whether each breaks an
+        invariant; *found*: the properties already found) and return what happened, in
+        order: ``(0, key, i, op, broken, soft, [(label, message)])`` for a state this
+        worker found first from the *i*-th state, ``(1, property, message, i, op)`` for a
+        step finding (the first of each), ``(2, calls)`` after each state. Which of the
+        states are new to the search the parent decides."""
+        host = self.host
+        self.keys = keys
+        self.broken = {i for i, bad in enumerate(broken) if bad}
         events: list[Any] = []
         self._events = events
-        self._sent = set(self.found)
-        sent = self._sent
+        self._sent = sent = set(found)
         seen: set[bytes] = set()
         op_id = self._op_id
-        for parent in part:
-            for op, key in self.successors(parent):
-                if key not in index and key not in seen:
-                    seen.add(key)
-                    found, soft = _checked(host)
-                    messages = [(label, text) for label, text in found if label not in sent]
-                    sent.update(label for label, _ in messages)
-                    events.append((0, key, parent, op_id(op), bool(found), soft, messages))
-            events.append((2, self.last_calls))
+        try:
+            for i in range(len(keys)):
+                for op, key in self.successors(i):
+                    if key not in seen:
+                        seen.add(key)
+                        violated, soft = _checked(host)
+                        messages = [(lbl, text) for lbl, text in violated if lbl not in sent]
+                        sent.update(label for label, _ in messages)
+                        events.append((0, key, i, op_id(op), bool(violated), soft, messages))
+                events.append((2, self.last_calls))
+        finally:
+            self._events = None
         return events
 
-    def _merge(self, events: list[Any], following: list[int]) -> bool:
-        """Number a worker's new states and keep its findings as the serial search
-        would; return whether ``max_states`` stopped the search."""
+    def _merge(self, events: list[Any], following: list[int], part: list[int]) -> bool:
+        """Number a worker's new states (of the states *part*) and keep its findings as
+        the serial search would; return whether ``max_states`` stopped the search."""
         keys, index, parents, via = self.keys, self.index, self.parent, self.via
         broken, report, op_of = self.broken, self._report, self._op
         max_states = self.max_states
         for event in events:
             tag = event[0]
             if tag == 0:
-                _, key, parent, ident, bad, soft, messages = event
+                _, key, i, ident, bad, soft, messages = event
                 if key in index:
                     continue
+                parent = part[i]
                 number = index[key] = len(keys)
                 keys.append(key)
                 parents.append(parent)
@@ -190,8 +206,8 @@ class ParallelChecker(PropertyChecker):
                 if soft:
                     self.soft_states += 1
             elif tag == 1:
-                _, prop, message, parent, ident = event
-                report(prop, message, parent, op_of(ident))
+                _, prop, message, i, ident = event
+                report(prop, message, part[i], op_of(ident))
             else:
                 self._transitions += event[1]
                 if max_states and len(keys) >= max_states:

@@ -22,7 +22,8 @@ with the flags :data:`FLAGS` and a fresh user-data directory. The checks:
   element whose id is the rule ID, opening ``page.html#<id>`` scrolls that rule into
   view, and the ``rule/<id>.html`` permalink lands there too;
 * **screenshots**: light and dark (``prefers-color-scheme`` and furo's ``data-theme``)
-  of the index, redeeming and differences pages, saved under ``--screenshots``.
+  of the pages of :data:`SCREENSHOT_PAGES` (the index, redeeming, differences and the
+  three v8 pages), saved under ``--screenshots``.
 
 It prints one line per failed check and closes with ``N passed, N failed``; the exit
 status is 1 when a check failed.
@@ -56,7 +57,14 @@ FLAGS = [
 ]
 """Chromium's flags: no sandbox (root in CI), no GPU, and nothing that calls home."""
 
-SCREENSHOT_PAGES = ("index", "redeeming", "differences")
+SCREENSHOT_PAGES = (
+    "index",
+    "redeeming",
+    "differences",
+    "what-v8-changes",
+    "hypercalls/XEN_DOMCTL_set_memory_claims",
+    "hypercalls/XEN_DOMCTL_get_memory_claims",
+)
 MAX_SCREENSHOT_HEIGHT = 16000
 
 RESOURCE = re.compile(
@@ -401,7 +409,7 @@ def check_site(
                         page.goto(f"{base}{name}.html", wait_until="load")
                         set_theme(page, theme)
                         _load_all(page)
-                        path = screenshots / f"{name}-{theme}.png"
+                        path = screenshots / f"{Path(name).name}-{theme}.png"
                         screenshot(page, path)
                         report.check(path.stat().st_size > 0, f"screenshot {path.name}")
             report.check(not outside, "nothing was fetched from another host", str(outside[:5]))

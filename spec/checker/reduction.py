@@ -1,0 +1,169 @@
+"""Sound state-space reduction: states that every later call treats alike share one key.
+
+The explorer numbers a state by its key; with a reduction, the key of a state is that of a
+*representative* of its class, and the class's first state found is the one expanded.
+A reduction is sound when equivalent states have equivalent successors under every call
+and agree on every invariant and step property: then each class is reached first at the
+same depth as its earliest member, and each finding is found at the same depth, so the
+findings and the lengths of their traces are those of the unreduced search (the test
+``test_reduction_keeps_every_finding`` compares both under every design). Two are applied:
+
+* **Dead fields of a dead domain.** A dying domain that owns no page and holds no claim
+  (what ``domain_kill`` leaves, [V7] domain.c) can never get either again: every claim
+  call refuses a dying domain before reading anything (``legacy-dying``, ``set-dying``),
+  and ``assign_pages`` refuses it before its ``max_pages`` check ([UP] assign_pages). So
+  its ``max_pages`` is read by nothing (the soft ``inv-maxpages`` holds for any value,
+  0 + 0 <= max_pages) and its ``last_alloc_node`` only by its own allocations, which take
+  a free buddy from the head of its list and, refused, free it again: the free lists and
+  counters come back as they were, and only ``last_alloc_node`` (dead itself) changes
+  (``tests/test_checker_reduction.py`` checks this on explored states). Both are set to 0 in
+  the key.
+* **Symmetry of interchangeable domains.** Two domains are interchangeable when the
+  initial host and the alphabet are the same with their domids swapped (the same
+  ``max_pages``; the lean alphabet treats the last domain apart when it has a limit), and
+  no call depends on the order of domids. The one call that does is the offlining
+  recall of v7 (``offline_recall``): ``recall_claims`` takes claims from the domains in
+  ascending domid ([V7] reserve_offlined_page), so which domain loses its claim depends on
+  the domids, and the symmetry is applied **only for designs without it** (upstream and
+  v6, whose offlining recalls nothing). Every invariant and property is a sum over the
+  domains or holds for each, so it does not see the domids. The key of a state is the
+  least of the keys of its permutations; the trace to a state is mapped back through
+  the permutations taken on the way (:meth:`Reduction.actual`), so it replays on a fresh
+  host as it is.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import replace
+
+from ..designs import get_design
+from ..host import Host
+from .alphabet import Op
+from .codec import Codec, State
+from .config import CheckConfig
+
+Permutation = dict[int, int]
+"""Domid to domid; ``{}`` is the identity."""
+
+_NOT_DOMAINS = frozenset({"free", "online", "offline"})  # their first argument is a frame
+
+
+def permute_op(op: Op, perm: Permutation) -> Op:
+    """*op* with its domain (its first argument) renamed by *perm*."""
+    if not perm or op.kind in _NOT_DOMAINS or op.call is not None or not op.args:
+        return op
+    domid = op.args[0]
+    if domid not in perm:  # the anonymous allocation, an unknown domid
+        return op
+    return replace(op, args=(perm[domid], *op.args[1:]))
+
+
+class Reduction:
+    """The keys of a search with the reductions of this module that hold for *config*.
+
+    :param config: the bound (its design and alphabet decide the symmetry).
+    :param domids: the domains, in the order of the explorer's :class:`Codec`.
+    :param alphabet: the calls tried in every state.
+    """
+
+    def __init__(self, config: CheckConfig, domids: list[int], alphabet: Sequence[Op]) -> None:
+        self.domids = domids
+        self.perms = symmetries(config, self.domids, alphabet)
+
+    def describe(self) -> str:
+        """What is reduced, for the report."""
+        if not self.perms:
+            return "dead domains' max_pages and last_alloc_node"
+        moved = sorted({domid for perm in self.perms for domid, to in perm.items() if to != domid})
+        return (
+            "dead domains' max_pages and last_alloc_node; symmetry of domains "
+            f"{', '.join(map(str, moved))} ({len(self.perms) + 1} permutations)"
+        )
+
+    def key(self, state: State) -> bytes:
+        """The key of *state*'s class."""
+        return self.best(state)[0]
+
+    def best(self, state: State) -> tuple[bytes, Permutation]:
+        """The key of *state*'s class and the permutation that maps *state* to it."""
+        state = _bury(state)
+        key, chosen = Codec.pack(state), {}
+        for perm in self.perms:
+            other = Codec.pack(self.permute(state, perm))
+            if other < key:
+                key, chosen = other, perm
+        return key, chosen
+
+    def permute(self, state: State, perm: Permutation) -> State:
+        """*state* with its domains renamed by *perm* (entries moved, owners renamed)."""
+        counters, doms, heaps, pages, offlining, offlined = state
+        position = {domid: i for i, domid in enumerate(self.domids)}
+        moved = list(doms)
+        for domid, entry in zip(self.domids, doms, strict=True):
+            moved[position[perm[domid]]] = entry
+        renamed = tuple(
+            (mfn, order, perm.get(owner, owner) if owner is not None else None, extra)
+            for mfn, order, owner, extra in pages
+        )
+        return (counters, tuple(moved), heaps, renamed, offlining, offlined)
+
+    def actual(
+        self,
+        host: Host,
+        codec: Codec,
+        path: Sequence[tuple[State, Op]],
+        last: Op | None,
+    ) -> list[Op]:
+        """The calls that reach, from the initial host, the state at the end of *path*
+        (each step: the representative a call was tried in, and the call), then *last*.
+
+        A call tried in a representative is renamed by the permutations taken so far; the
+        state it reaches is then the permuted representative of the next step."""
+        mapping: Permutation = {d: d for d in self.domids}  # actual domid of a representative's
+        ops: list[Op] = []
+        for state, op in path:
+            ops.append(permute_op(op, mapping) if self.perms else op)
+            if self.perms:
+                codec.restore(host, state)
+                op.bind(host)()
+                chosen = self.best(codec.encode(host))[1]
+                inverse = {to: domid for domid, to in chosen.items()}
+                mapping = {d: mapping[inverse.get(d, d)] for d in self.domids}
+        if last is not None:
+            ops.append(permute_op(last, mapping) if self.perms else last)
+        return ops
+
+
+def _bury(state: State) -> State:
+    """*state* with the dead fields of each dead domain set to 0 (see the module)."""
+    doms = state[1]
+    buried = None
+    for i, d in enumerate(doms):
+        # max_pages, tot_pages, extra, outstanding, node_claims, is_dying, last_alloc_node
+        if d[5] and not (d[1] or d[3] or d[4] or d[8] or any(d[7])) and (d[0] or d[6]):
+            if buried is None:
+                buried = list(doms)
+            buried[i] = (0, *d[1:6], 0, *d[7:])
+    if buried is None:
+        return state
+    return (state[0], tuple(buried), *state[2:])
+
+
+def symmetries(config: CheckConfig, domids: list[int], alphabet: Sequence[Op]) -> list[Permutation]:
+    """The permutations of the domains other than the identity under which the search is
+    symmetric (see the module): none for a design that recalls claims on offlining; else
+    those that keep each domain's ``max_pages`` and map the alphabet onto itself."""
+    if get_design(config.design).offline_recall or len(domids) < 2:
+        return []
+    limits = dict(zip(domids, config.limits, strict=True))
+    sources = sorted(op.source() for op in alphabet)
+    found = []
+    for image in itertools.permutations(domids):
+        perm = dict(zip(domids, image, strict=True))
+        if image == tuple(domids) or any(limits[d] != limits[perm[d]] for d in domids):
+            continue
+        if sorted(permute_op(op, perm).source() for op in alphabet) == sources:
+            found.append(perm)
+    return found
