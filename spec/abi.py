@@ -237,6 +237,15 @@ def _register_abi() -> None:
             (),
         ),
     ]
+    # v8 has two domctls without a mode and no public LEGACY selector ([V8] 62388752236)
+    dropped = {
+        name: "v7"
+        for name in (
+            "XEN_DOMCTL_CLAIM_MEMORY_LEGACY",
+            "XEN_DOMCTL_CLAIM_MEMORY_SET",
+            "XEN_DOMCTL_CLAIM_MEMORY_GET",
+        )
+    }
     for name, value, summary, since, formers in macros:
         register(
             name,
@@ -247,6 +256,7 @@ def _register_abi() -> None:
             source=hdr,
             since=since,
             formers=formers,
+            until=dropped.get(name),
         )
     memflags: list[tuple[str, str, str]] = [
         (
@@ -422,6 +432,7 @@ def _register_abi() -> None:
         model="spec.host.Host.claim_memory",
         source="[V7] xc_domain.c",
         since="v7",
+        until="v7",  # v8: xc_domain_set_memory_claims and xc_domain_get_memory_claims
     )
     register(
         "xc_domain_claim_pages",

@@ -369,6 +369,7 @@ _register_v8_redeem_names()
     "unsigned int order, unsigned int memflags, struct domain *d)",
     "Take a buddy from the heap: host check, node choice, redeeming, counters.",
     source=_PAGE_SRC + "; [V7]",
+    locks=("heap_lock",),
 )
 def alloc_heap_pages(
     h: HostState,
@@ -413,6 +414,7 @@ def alloc_heap_pages(
     "unsigned int memflags)",
     "Give allocated pages to a domain, within its max_pages.",
     source=_PAGE_SRC,
+    locks=("d->page_alloc_lock",),
 )
 def assign_pages(
     h: HostState, page: Page, d: Domain, no_refcount: bool, no_scrub: bool
@@ -474,6 +476,7 @@ def alloc_domheap_pages(
     "static void free_heap_pages(struct page_info *pg, unsigned int order, bool need_scrub)",
     "Return a buddy to the heap, merging it; offline pending pages.",
     source=_PAGE_SRC,
+    locks=("heap_lock",),
 )
 def free_heap_pages(h: HostState, page: Page, need_scrub: bool) -> None:
     """Put *page* back on its node's heap (at the tail of its list if *need_scrub*);

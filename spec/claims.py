@@ -347,6 +347,7 @@ def fits(request: int, free: int, claimed: int, own: int, formula: ClaimAvailabi
     "const xen_memory_claim_t *claim_set)",
     "Validate a claim set and install it atomically, replacing the domain's claims.",
     source=_SET_SRC,
+    locks=("d->page_alloc_lock", "heap_lock"),
     since="v7",
     formers=(
         Former("domain_set_outstanding_pages", "v6", "v7"),
@@ -458,6 +459,7 @@ def domain_set_outstanding_pages(h: HostState, d: Domain, pages: int) -> Rc:
     "xen_memory_claim_t *entries)",
     "Report the domain's claims: the host-wide entry first, then node entries.",
     source="[V7] page_alloc.c domain_get_claim_entries",
+    locks=("heap_lock",),
     since="v7",
     formers=(Former("domain_set_outstanding_pages", "v6", "v7"),),
 )

@@ -306,7 +306,9 @@ def read_claim_set(claim_set: Sequence[ClaimEntry] | None, nr: int) -> list[Clai
     "bool *copyback)",
     "The XEN_DOMCTL_claim_memory handler: mode and size checks, copy in, SET or GET.",
     source=_DOMCTL_SRC,
+    locks=("domctl_lock",),
     since="v7",
+    until="v7",  # v8: set_memory_claims and get_memory_claims
 )
 def claim_memory(
     h: HostState,
@@ -382,6 +384,7 @@ def max_mem(h: HostState, d: Domain | None, pages: int) -> Rc:
     "int domain_kill(struct domain *d)",
     "Start destroying a domain: mark it dying, release its claims, free its pages.",
     source="[UP] domain.c; [V7] domain.c",
+    locks=("domctl_lock",),
 )
 def domain_kill(h: HostState, d: Domain | None) -> Rc:
     """Kill *d*: claims are released first, then its pages are freed in list order.
@@ -410,6 +413,7 @@ def domain_kill(h: HostState, d: Domain | None) -> Rc:
     "int offline_page(mfn_t mfn, int broken, uint32_t *status)",
     "Offline a frame: at once if it is free, else when it is freed.",
     source="[UP] page_alloc.c offline_page",
+    locks=("heap_lock",),
 )
 def offline_page(h: HostState, mfn: int) -> tuple[Rc, int]:
     """``offline_page(mfn, 0, &status)``; returns ``(rc, status)``."""
@@ -442,6 +446,7 @@ def offline_page(h: HostState, mfn: int) -> tuple[Rc, int]:
     "int online_page(mfn_t mfn, uint32_t *status)",
     "Bring an offlined frame back into the heap, or cancel a pending offline.",
     source="[UP] page_alloc.c online_page",
+    locks=("heap_lock",),
 )
 def online_page(h: HostState, mfn: int) -> Rc:
     """``online_page(mfn, &status)``; the status is not modelled."""

@@ -167,6 +167,7 @@ ENTRY_CHECKS: Final[dict[EntryCheckOrder, tuple[EntryCheck, ...]]] = {
     "Validate a claim request and compute its total and node pages (v8).",
     source=_SRC,
     since="v8",
+    locks=("d->page_alloc_lock",),
     formers=(Former("domain_check_claim_request", "v8 (Gen1)", "v8"),),
 )
 def domain_validate_claim_request(
@@ -212,6 +213,7 @@ def check_memory_for_claim_request(h: HostState, request: ClaimRequest) -> Rule 
     "Under heap_lock: refuse a domain with claims, check memory, update every counter.",
     source=_SRC,
     since="v8",
+    locks=("d->page_alloc_lock", "heap_lock"),
 )
 def domain_install_claims(h: HostState, d: Domain, request: ClaimRequest) -> Rc:
     """Install-once, the memory check, then the five counters in one step."""

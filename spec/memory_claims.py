@@ -82,6 +82,7 @@ SET_NOT_PAUSED = rule(
     "The XEN_DOMCTL_set_memory_claims handler: pad, release, state and size checks, copy in.",
     source=_SET_SRC,
     since="v8",
+    locks=("domctl_lock",),  # GET runs without it ([V8] 71197950480)
 )
 def set_memory_claims(
     h: HostState,

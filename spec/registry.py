@@ -8,6 +8,7 @@ renders the API rename table and the C declarations from here.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final, Literal, TypeVar
@@ -36,6 +37,11 @@ class CName:
     :param formers: former names, oldest first.
     :param model: the dotted Python name of the model object that stands for it.
     :param source: where the facts come from (tags of the behavioural model).
+    :param locks: for a function, the locks it holds while it runs that its caller does
+        not hold (it takes them, or the hypercall dispatcher takes them for a handler);
+        for a variable or member, the locks that protect it. ``spec.trace`` reads them.
+    :param until: the last series that has the name, when a later one dropped it
+        without a successor that lists it as a former name (None: it is current).
     """
 
     name: str
@@ -46,7 +52,13 @@ class CName:
     formers: tuple[Former, ...]
     model: str
     source: str
+    locks: tuple[str, ...] = ()
+    until: str | None = None
 
+
+LOCKS: Final = ("domctl_lock", "d->page_alloc_lock", "heap_lock")
+"""The locks the model names, in Xen's lock order (a later one is taken after an
+earlier one)."""
 
 C_NAMES: Final[dict[str, CName]] = {}
 """Every registered C name, in registration order."""
@@ -64,14 +76,19 @@ def register(
     source: str,
     since: str = "upstream",
     formers: tuple[Former, ...] = (),
+    locks: tuple[str, ...] = (),
+    until: str | None = None,
 ) -> CName:
     """Register one C name; a name may be registered only once.
 
-    :raises ValueError: *name* is already registered.
+    :raises ValueError: *name* is already registered, or a lock is not in :data:`LOCKS`.
     """
     if name in C_NAMES:
         raise ValueError(f"name={name!r} is registered twice")
-    entry = CName(name, kind, declaration, summary, since, formers, model, source)
+    unknown = [lock for lock in locks if lock not in LOCKS]
+    if unknown:
+        raise ValueError(f"locks={unknown!r} of {name!r}: choose from {', '.join(LOCKS)}")
+    entry = CName(name, kind, declaration, summary, since, formers, model, source, locks, until)
     C_NAMES[name] = entry
     return entry
 
@@ -84,8 +101,11 @@ def c_function(
     source: str,
     since: str = "upstream",
     formers: tuple[Former, ...] = (),
+    locks: tuple[str, ...] = (),
+    until: str | None = None,
 ) -> Callable[[F], F]:
-    """Decorate a model function that stands for the C function *name*."""
+    """Decorate a model function that stands for the C function *name*; *locks* are
+    the locks it holds while it runs (see :class:`CName`)."""
 
     def decorate(function: F) -> F:
         register(
@@ -97,10 +117,38 @@ def c_function(
             source=source,
             since=since,
             formers=formers,
+            locks=locks,
+            until=until,
         )
         return function
 
     return decorate
+
+
+def series_rank(series: str) -> float:
+    """``upstream`` is 0, ``vN`` is N, a state before a series was posted (``v8 (Gen1)``)
+    is just before it: the order of the series and designs.
+
+    >>> series_rank("upstream"), series_rank("v7"), series_rank("v8 (Gen1)")
+    (0, 7, 7.5)
+
+    :raises ValueError: *series* is none of these.
+    """
+    if series == "upstream":
+        return 0
+    match = re.fullmatch(r"v(\d+)(.*)", series)
+    if match is None:
+        raise ValueError(f"series={series!r} is neither 'upstream' nor 'v<number>'")
+    return int(match.group(1)) - (0.5 if match.group(2).strip() else 0)
+
+
+def in_series(entry: CName, series: str) -> bool:
+    """Whether *entry*'s current name exists in *series*: since it or earlier, and not
+    dropped before it (:attr:`CName.until`)."""
+    rank = series_rank(series)
+    if entry.until is not None and series_rank(entry.until) < rank:
+        return False
+    return series_rank(entry.since) <= rank
 
 
 def renames() -> list[tuple[str, str, str]]:

@@ -253,6 +253,7 @@ register(
     "Free pages in the buddy heap, all nodes (was long until 48054287a8).",
     model="spec.state.HostState.total_avail_pages",
     source="[UP] page_alloc.c; [UPc] 48054287a8",
+    locks=("heap_lock",),
 )
 register(
     "outstanding_claims",
@@ -261,6 +262,7 @@ register(
     "Sum of the outstanding claims of all domains, host-wide and node claims.",
     model="spec.state.HostState.outstanding_claims",
     source="[UP] page_alloc.c; [V7]",
+    locks=("heap_lock",),
 )
 register(
     "node_avail_pages",
@@ -269,6 +271,7 @@ register(
     "Free pages per node, in lock-step with avail[node][zone].",
     model="spec.state.HostState.node_avail_pages",
     source="[V7-1]; [UPc] 44adbac3c7",
+    locks=("heap_lock",),
     since="v7",
 )
 register(
@@ -278,6 +281,7 @@ register(
     "Sum over domains of their node claims on each node.",
     model="spec.state.HostState.claimed_pages",
     source=_STATE + "; [V6] 9557995cda; [D3] accounting.rst",
+    locks=("heap_lock",),
     since="v7",
     formers=(Former("node_outstanding_claims", "v6", "v7"),),
 )
@@ -305,6 +309,16 @@ register(
     model="spec.state.Domain",
     source="[UP] sched.h",
 )
+_PROTECTED_BY: dict[str, tuple[str, ...]] = {
+    "outstanding_pages": ("heap_lock",),
+    "node_claims": ("heap_lock",),
+    "claims": ("heap_lock",),
+    "tot_pages": ("d->page_alloc_lock",),
+    "extra_pages": ("d->page_alloc_lock",),
+}
+"""The locks that protect the claim and page counters of a domain ([V7] comment above
+the heap definitions: claims change under heap_lock; [UP] sched.h: tot_pages under
+page_alloc_lock; claims-model.md 2.2)."""
 for _name, _decl, _summary, _since, _formers in (
     (
         "outstanding_pages",
@@ -388,4 +402,5 @@ for _name, _decl, _summary, _since, _formers in (
         source=_STATE,
         since=_since,
         formers=_formers,
+        locks=_PROTECTED_BY.get(_name, ()),
     )

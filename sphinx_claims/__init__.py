@@ -9,6 +9,9 @@ Usage for page authors: ``docs/extension.rst`` ("Writing pages with sphinx_claim
 * Diagrams (:mod:`.diagrams`): ``claims:state-diagram``, ``claims:accounting-diagram``.
 * Tables (:mod:`.tables`): ``claims:rename-table``, ``claims:design-diff``.
 * C declarations (:mod:`.capi`): ``claims:c-api``.
+* The C view (:mod:`.cview`): ``claims:c-declarations``, ``claims:c-program``;
+  call sequences (:mod:`.sequence`): ``claims:sequence``; the state and its locks
+  (:mod:`.structures`): ``claims:data-structures``.
 * Scenarios (:mod:`.scenario`): ``claims:scenario`` runs a script of model calls and
   draws the memory after each step (:mod:`.memory_svg`).
 * Releases (:mod:`.changelog`): ``claims:changelog``, the pages of retired IDs.
@@ -23,7 +26,20 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING, Final
 
-from . import capi, changelog, citations, diagrams, dot, export, facts, model, scenario
+from . import (
+    capi,
+    changelog,
+    citations,
+    cview,
+    diagrams,
+    dot,
+    export,
+    facts,
+    model,
+    scenario,
+    sequence,
+    structures,
+)
 from .domain import ClaimsDomain, check_coverage, quiet_undeclared
 from .invariants import InvariantDirective, InvariantsDirective
 from .rules import RuleDirective, RulesDirective
@@ -112,10 +128,15 @@ def setup(app: Sphinx) -> ExtensionMetadata:
         "rename-table": RenameTable,
         "design-diff": DesignDiff,
         "c-api": capi.CApi,
+        "c-declarations": cview.CDeclarations,
+        "c-program": cview.CProgram,
+        "sequence": sequence.SequenceDiagram,
+        "data-structures": structures.DataStructures,
         "changelog": changelog.ChangelogDirective,
     }.items():
         app.add_directive_to_domain("claims", name, directive)
     scenario.setup(app)  # claims:scenario (scenario.py, owned by the scenario helper)
+    app.add_css_file(cview.CSS)  # in scenario's static directory
     citations.setup(app)  # [V7] in text links to the Sources page
 
     app.connect("config-inited", dot.default_dot)

@@ -38,7 +38,8 @@ from sphinx.domains.c import (
 from sphinx.util.cfamily import DefinitionError
 
 from . import facts, model
-from .util import C_API, Cell, ModelDirective, field_list, literal, paragraph, split_list
+from .directive import ModelDirective
+from .util import C_API, Cell, field_list, literal, paragraph, split_list
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx

@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final, cast
 from docutils import nodes
 
 from . import facts, model
+from .directive import ModelDirective
 from .util import (
     MODEL,
     WARNING_TYPE,
-    ModelDirective,
     literal,
     logger,
     model_failure,

@@ -24,7 +24,7 @@ from docutils.parsers.rst import directives
 from sphinx.ext.graphviz import figure_wrapper, graphviz
 
 from . import dot, facts, model
-from .util import ModelDirective
+from .directive import ModelDirective
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx

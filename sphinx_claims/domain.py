@@ -24,7 +24,6 @@ from sphinx.roles import XRefRole
 from sphinx.util.nodes import make_refnode
 
 from . import model
-from .facts import CONFLICT, FAILED
 from .util import COVERAGE, MODEL, WARNING_TYPE, logger, model_failure
 
 if TYPE_CHECKING:
@@ -41,6 +40,13 @@ KINDS: Final = ("rule", "invariant", "c")
 """The kinds of model objects whose renderings the domain records."""
 
 ROLE_KIND: Final = {"rule": "rule", "inv": "invariant"}
+
+FAILED: Final = "!failed"
+"""The digest of a fact whose directive could not render: no computed digest equals it
+(:mod:`sphinx_claims.facts`)."""
+CONFLICT: Final = "!conflict"
+"""Two renderings of one fact on one page saw different data (the model changed while the
+page was read): no computed digest equals it."""
 
 
 class ClaimsXRefRole(XRefRole):

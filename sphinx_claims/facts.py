@@ -31,8 +31,8 @@ key once, and returns the documents whose recorded digests differ. A touch or a 
 edit re-reads nothing; a rule's new statement re-reads the page that renders the rule; a
 changed counter re-reads the pages whose scenarios now draw something else. A model that
 cannot be imported re-reads every page that renders from it (they warn); a directive
-that failed records :data:`FAILED`, which no computed digest equals, so a fixed model
-re-reads its page.
+that failed records :data:`~sphinx_claims.domain.FAILED`, which no computed digest
+equals, so a fixed model re-reads its page.
 
 When no document changed, Sphinx does not save the environment; the stamp it was
 checked against is then written beside it (:data:`CHECKED_FILE`), so that the next
@@ -51,14 +51,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, cast
 
 from . import model
+from .domain import FAILED, ClaimsDomain, check_coverage
 from .util import logger
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
     from sphinx.config import Config
     from sphinx.environment import BuildEnvironment
-
-    from .domain import ClaimsDomain
 
 Compute = Callable[[str, Any, "Config"], object]
 """``compute(argument, payload, config)``: the data of a key ``kind:argument``."""
@@ -67,11 +66,6 @@ KINDS: dict[str, Compute] = {}
 """The function that computes the data of each kind of key (registered by the modules
 of the directives, beside the code that renders the same data)."""
 
-FAILED: Final = "!failed"
-"""The digest of a key whose directive could not render: no computed digest equals it."""
-CONFLICT: Final = "!conflict"
-"""Two renderings of one key on one page saw different data (the model changed while the
-page was read): no computed digest equals it."""
 CHECKED_FILE: Final = "claims-model-checked.json"
 """In the doctree directory: ``{"recorded": stamp, "checked": stamp}`` when the facts
 recorded under the first stamp were found unchanged under the second."""
@@ -136,7 +130,7 @@ def compute(key: str, payload: object, config: Config) -> str:
 
 
 def _domain(env: BuildEnvironment) -> ClaimsDomain:
-    return cast("ClaimsDomain", env.get_domain("claims"))
+    return cast(ClaimsDomain, env.get_domain("claims"))
 
 
 def note_digest(env: BuildEnvironment, key: str, value: str, payload: object = None) -> None:
@@ -246,6 +240,4 @@ def check_coverage_late(app: Sphinx, exception: Exception | None) -> None:
     if exception is not None or not domain.coverage_pending:
         return
     domain.coverage_pending = False
-    from .domain import check_coverage  # (it warns, never raises, on a broken model)
-
-    check_coverage(app, app.env)
+    check_coverage(app, app.env)  # (it warns, never raises, on a broken model)

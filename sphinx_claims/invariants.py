@@ -14,8 +14,9 @@ from docutils.parsers.rst import directives
 from sphinx import addnodes
 
 from . import facts, model
+from .directive import ModelDirective
 from .objects import ModelObject, run_object
-from .util import ModelDirective, field_list, joined, literal, paragraph
+from .util import field_list, joined, literal, paragraph
 
 if TYPE_CHECKING:
     from sphinx.config import Config

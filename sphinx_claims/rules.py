@@ -17,8 +17,9 @@ from docutils.parsers.rst import directives
 from sphinx import addnodes
 
 from . import facts, model
+from .directive import ModelDirective
 from .objects import ModelObject, run_object, soft_c_ref
-from .util import ModelDirective, field_list, literal, paragraph, split_list
+from .util import field_list, literal, paragraph, split_list
 
 if TYPE_CHECKING:
     from sphinx.config import Config

@@ -65,11 +65,12 @@ from docutils import nodes
 from docutils.parsers.rst import directives
 from sphinx import addnodes
 
-from . import facts, memory_svg, model
+from . import cview, facts, memory_svg, model
+from .directive import ModelDirective
 from .util import (
     SCENARIO,
     WARNING_TYPE,
-    ModelDirective,
+    body_location,
     literal,
     logger,
     model_refs,
@@ -236,17 +237,13 @@ class ScenarioDirective(ModelDirective):
 
     def located_warning(self, message: str, body_line: int | None = None) -> None:
         """Warn at line *body_line* of the body (counted from 1), else at the directive."""
-        location = self.get_location()
-        if body_line is not None and 0 < body_line <= len(self.content):
-            source, offset = self.content.info(body_line - 1)
-            if type(self.state).__module__.startswith("myst_parser"):
-                # MyST numbers the body from 0; content_offset counts the lines between
-                # the opening line and the body (myst_parser's body_offset)
-                offset = self.lineno + self.content_offset + body_line - 1
-            if source is not None and offset is not None:
-                location = f"{source}:{offset + 1}"
         logger.warning(
-            "%s: %s", self.name, message, location=location, type=WARNING_TYPE, subtype=SCENARIO
+            "%s: %s",
+            self.name,
+            message,
+            location=body_location(self, body_line),
+            type=WARNING_TYPE,
+            subtype=SCENARIO,
         )
 
     notes_own_facts = True  # the script runs once, for the facts and the pictures
@@ -315,7 +312,7 @@ class ScenarioDirective(ModelDirective):
         box = self.figure(runs)
         for xref in box.findall(addnodes.pending_xref):  # a missing rule warns here
             self.set_source_info(xref)
-        return [box]
+        return [box, *cview.scenario_programs(self, code, runs)]
 
     def figure(self, runs: list[Run]) -> nodes.container:
         """The pictures of every run, a row per step and a column per design."""

@@ -14,7 +14,8 @@ from docutils import nodes
 from docutils.parsers.rst import directives
 
 from . import facts, model
-from .util import Cell, ModelDirective, literal, paragraph, split_list, table
+from .directive import ModelDirective
+from .util import Cell, literal, paragraph, split_list, table
 
 if TYPE_CHECKING:
     from sphinx.config import Config

@@ -1,4 +1,5 @@
-"""Helpers shared by the directives: the model-reading base class, warnings, node builders.
+"""Helpers shared by the directives: warnings and node builders (the bottom of the
+extension: it imports no module of it).
 
 Directives build docutils nodes directly and never feed generated reST to
 ``state.nested_parse``: inside a MyST page the page's own parser would read that text as
@@ -38,55 +39,6 @@ def split_list(argument: str | None) -> list[str]:
     return [item for item in re.split(r"[\s,]+", argument or "") if item]
 
 
-class ModelDirective(SphinxDirective):
-    """A directive that renders from the model: it records the model facts it renders
-    for the page (:mod:`sphinx_claims.facts`) and reports bad input as located warnings.
-
-    :meth:`fact_key` names the facts from the directive's own text (never from the
-    model, so that a failure can be recorded too). Unless :attr:`notes_own_facts`, the
-    key's digest is computed before :meth:`render`; a directive that computes the data
-    anyway records it itself (:func:`sphinx_claims.facts.note_data`).
-    """
-
-    notes_own_facts = False
-
-    def fact_key(self) -> str:
-        raise NotImplementedError
-
-    def fact_payload(self) -> object:
-        """What computing the key needs besides the model (None: nothing)."""
-        return None
-
-    def run(self) -> list[nodes.Node]:
-        from . import facts, model
-
-        key, payload = self.fact_key(), self.fact_payload()
-        try:
-            model.load()
-            if not self.notes_own_facts:
-                facts.note(self.env, key, payload)
-            return self.render()
-        except Exception as exc:  # a broken model must not stop the build (autobuild)
-            facts.note_failed(self.env, key, payload)  # a fixed model re-reads this page
-            self.warn(model_failure(exc), MODEL)
-            return []
-
-    def render(self) -> list[nodes.Node]:
-        raise NotImplementedError
-
-    def warn(self, message: str, subtype: str = INPUT) -> None:
-        """Log a warning at this directive's file and line."""
-        warn_at(self, message, subtype)
-
-    def choose(self, option: str, value: str, choices: Iterable[str]) -> bool:
-        """Return whether *value* is one of *choices*; warn if it is not."""
-        allowed = list(choices)
-        if value in allowed:
-            return True
-        self.warn(f"unknown {option} {value!r}; choose one of {', '.join(allowed)}")
-        return False
-
-
 def warn_at(directive: SphinxDirective, message: str, subtype: str = INPUT) -> None:
     """Log ``<directive name>: <message>`` as a warning at *directive*'s file and line."""
     logger.warning(
@@ -97,6 +49,21 @@ def warn_at(directive: SphinxDirective, message: str, subtype: str = INPUT) -> N
         type=WARNING_TYPE,
         subtype=subtype,
     )
+
+
+def body_location(directive: SphinxDirective, body_line: int | None) -> str:
+    """``file:line`` of line *body_line* of *directive*'s body (counted from 1), or the
+    directive's own location when there is no such line."""
+    location = directive.get_location()
+    if body_line is not None and 0 < body_line <= len(directive.content):
+        source, offset = directive.content.info(body_line - 1)
+        if type(directive.state).__module__.startswith("myst_parser"):
+            # MyST numbers the body from 0; content_offset counts the lines between
+            # the opening line and the body (myst_parser's body_offset)
+            offset = directive.lineno + directive.content_offset + body_line - 1
+        if source is not None and offset is not None:
+            location = f"{source}:{offset + 1}"
+    return location
 
 
 def model_failure(exc: BaseException) -> str:

@@ -173,6 +173,11 @@ PICTURES_JS = """() => {
     if (el.closest('a.headerlink, button, .icon, .theme-toggle')) continue;
     if (el.parentElement && el.parentElement.closest('svg')) continue;
     if (el.querySelector('symbol') && !el.querySelector('rect, path, text, g')) continue;
+    const panel = el.closest('.claims-tab-panel');  // a picture in a tab: show its tab
+    if (panel) {
+      const panels = Array.from(panel.parentElement.querySelectorAll(':scope > .claims-tab-panel'));
+      panel.parentElement.querySelectorAll(':scope > input')[panels.indexOf(panel)].checked = true;
+    }
     out.push({kind: 'svg', src: el.getAttribute('class') || 'inline svg', size: size(el),
               svg: true, inner: size(el)});
   }
