@@ -10,7 +10,9 @@ never gives claims back.
 
 from __future__ import annotations
 
-from .abi import ULONG_MAX, Page
+from collections.abc import Callable
+
+from .abi import ULONG_MAX, Page, Rc
 from .claims import (
     domain_recall_node_claims,
     domain_release_host_claims,
@@ -19,7 +21,7 @@ from .claims import (
 )
 from .offline import reserve_offlined_page
 from .registry import Former, c_function
-from .rules import CLAIM_SET_DESIGNS, rule
+from .rules import CLAIM_SET_DESIGNS, Rule, rule
 from .state import Domain, HostState, domain_tot_pages
 
 _AHP = "alloc_heap_pages"
@@ -94,6 +96,16 @@ ALLOC_NO_MEMORY = rule(
     function=_GFB,
     source="[UP] get_free_buddy",
 )
+ALLOC_DIRTY_BUDDY = rule(
+    "alloc-dirty-buddy",
+    "A request above order 0 without MEMF_no_scrub first takes only clean buddies, on "
+    "every node it may use (a dirty list head goes to the tail of its list); only when "
+    "none is found does a second search with MEMF_no_scrub take a dirty buddy, which is "
+    "scrubbed before it is returned. Order-0 requests take a dirty page at once.",
+    effect="takes a dirty buddy",
+    function=_AHP,
+    source="[UP] alloc_heap_pages, get_free_buddy",
+)
 REDEEM_STEP_1 = rule(
     "redeem-step-1",
     "Redeeming, step 1: an allocation first uses the domain's claim on the node the pages "
@@ -159,15 +171,34 @@ FREE_NO_CLAIM_BACK = rule(
     source="[UP] free_heap_pages, domain_adjust_tot_pages; [UPc] 3472783c26",
 )
 
+FREE_NEED_SCRUB = rule(
+    "free-need-scrub",
+    "Pages freed by a dying domain, anonymous pages, and pages a MEMF_no_scrub "
+    "allocation could not assign need scrubbing: their merged buddy records its first "
+    "dirty page and goes to the tail of its free list, where a later search for a clean "
+    "buddy passes it by.",
+    effect="puts a dirty buddy at the tail",
+    function="free_heap_pages",
+    source="[UP] free_domheap_pages, alloc_domheap_pages, free_heap_pages",
+)
+
 _PAGE_SRC = "[UP] page_alloc.c"
 
 
-def node_permits(h: HostState, node: int, request: int, d: Domain | None, use_claims: bool) -> bool:
+def node_permits(
+    h: HostState,
+    node: int,
+    request: int,
+    d: Domain | None,
+    use_claims: bool,
+    fire: Callable[[Rule], Rc] | None = None,
+) -> bool:
     """The node-level check: unclaimed pages of *node*, plus *d*'s claim on it; with
-    ``free_buddy_clamp`` the unclaimed pages are at least 0 (v8), else they wrap."""
+    ``free_buddy_clamp`` the unclaimed pages are at least 0 (v8), else they wrap.
+    *fire* records the rule that applies (default: ``h.fire``)."""
     free, claimed = h.node_avail_pages[node], h.claimed_pages[node]
     if claimed > free and h.design.free_buddy_clamp:
-        h.fire(ALLOC_NODE_CLAMP)
+        (fire or h.fire)(ALLOC_NODE_CLAMP)
         avail = 0
     else:
         avail = unclaimed(free, claimed)
@@ -197,6 +228,11 @@ def host_permits(h: HostState, request: int, d: Domain | None, use_claims: bool)
     return d is not None and use_claims and d.outstanding_pages >= request
 
 
+def _unrecorded(applied: Rule) -> Rc:
+    """A rule that applies again, as it did in a search the call already recorded."""
+    return applied.rc
+
+
 def first_after(node: int, mask: list[int]) -> int:
     """``cycle_node``: the first node of *mask* after *node*, wrapping around."""
     return next((n for n in mask if n > node), mask[0])
@@ -216,8 +252,18 @@ def get_free_buddy(
     exact_node: bool,
     d: Domain | None,
     use_claims: bool,
+    no_scrub: bool,
+    again: bool = False,
 ) -> tuple[int, int] | None:
-    """Return ``(node, mfn)`` of a buddy of *order*, or None (``get_free_buddy``)."""
+    """Return ``(node, mfn)`` of a buddy of *order*, or None (``get_free_buddy``).
+
+    On each node tried, the zones are searched from the highest down and the orders
+    inside a zone from *order* up (:meth:`~spec.heap.NodeHeap.alloc`); without
+    *no_scrub* (``MEMF_no_scrub``) a dirty buddy serves only an order-0 request.
+    *again* marks the second search of :func:`alloc_heap_pages`: it makes the same
+    node checks as the first, so it records no rules of its own.
+    """
+    fire = _unrecorded if again else h.fire
     request = 1 << order
     online = list(h.online_nodes)
     nodemask = online
@@ -233,16 +279,16 @@ def get_free_buddy(
     while True:
         heap = h.heaps[node] if node < len(h.heaps) else None
         if heap is not None:
-            if not node_permits(h, node, request, d, use_claims):
-                h.fire(ALLOC_NODE_CHECK)
+            if not node_permits(h, node, request, d, use_claims, fire):
+                fire(ALLOC_NODE_CHECK)
             else:
-                mfn = heap.alloc(order)
+                mfn = heap.alloc(order, no_scrub)
                 if mfn is not None:
                     return node, mfn
         if exact_node and req_node is not None:
-            h.fire(ALLOC_EXACT_NODE)
+            fire(ALLOC_EXACT_NODE)
             return None
-        h.fire(ALLOC_FALLBACK)
+        fire(ALLOC_FALLBACK)
         if node not in nodemask:  # a requested first node may lie outside the mask
             first = node = nodemask[0]
             continue
@@ -332,6 +378,7 @@ def alloc_heap_pages(
     exact_node: bool,
     d: Domain | None,
     use_claims: bool,
+    no_scrub: bool,
 ) -> Page | None:
     """Allocate a buddy of *order* and account for it; no owner is assigned here."""
     if order > h.max_order:
@@ -341,7 +388,11 @@ def alloc_heap_pages(
     if not host_permits(h, request, d, use_claims):
         h.fire(ALLOC_HOST_SHORTFALL if h.design.host_check == "shortfall" else ALLOC_HOST_CHECK)
         return None
-    found = get_free_buddy(h, order, node, exact_node, d, use_claims)
+    found = get_free_buddy(h, order, node, exact_node, d, use_claims, no_scrub)
+    if found is None and not no_scrub:  # try getting a dirty buddy
+        found = get_free_buddy(h, order, node, exact_node, d, use_claims, True, again=True)
+        if found is not None:
+            h.fire(ALLOC_DIRTY_BUDDY)
     if found is None:
         h.fire(ALLOC_NO_MEMORY)
         return None
@@ -365,8 +416,11 @@ def alloc_heap_pages(
     source=_PAGE_SRC,
     locks=("d->page_alloc_lock",),
 )
-def assign_pages(h: HostState, page: Page, d: Domain, no_refcount: bool) -> Page | None:
-    """Assign *page* to *d*; on failure free it and return None."""
+def assign_pages(
+    h: HostState, page: Page, d: Domain, no_refcount: bool, no_scrub: bool
+) -> Page | None:
+    """Assign *page* to *d*; on failure free it (dirty after a *no_scrub* allocation,
+    whose pages were not scrubbed) and return None."""
     nr = page.nr_pages
     if d.is_dying:
         h.fire(ASSIGN_DYING)
@@ -382,7 +436,7 @@ def assign_pages(h: HostState, page: Page, d: Domain, no_refcount: bool) -> Page
         d.pages[owned.mfn] = owned
         h.allocated[owned.mfn] = owned
         return owned
-    free_heap_pages(h, page)
+    free_heap_pages(h, page, no_scrub)
     return None
 
 
@@ -400,16 +454,21 @@ def alloc_domheap_pages(
     node: int | None,
     exact_node: bool,
     no_refcount: bool,
+    no_scrub: bool,
 ) -> Page | None:
-    """Allocate and assign a buddy: ``alloc_domheap_pages(d, order, memflags)``."""
+    """Allocate and assign a buddy: ``alloc_domheap_pages(d, order, memflags)``.
+
+    *no_scrub* is ``MEMF_no_scrub``, which ``populate_physmap()`` passes while a domain
+    is built ([UP] memory.c, 83a784a15b: it scrubs the pages itself, later).
+    """
     use_claims = d is not None and not no_refcount
-    page = alloc_heap_pages(h, order, node, exact_node, d, use_claims)
+    page = alloc_heap_pages(h, order, node, exact_node, d, use_claims, no_scrub)
     if page is None:
         return None
     if d is None:
         h.allocated[page.mfn] = page
         return page
-    return assign_pages(h, page, d, no_refcount)
+    return assign_pages(h, page, d, no_refcount, no_scrub)
 
 
 @c_function(
@@ -419,8 +478,9 @@ def alloc_domheap_pages(
     source=_PAGE_SRC,
     locks=("heap_lock",),
 )
-def free_heap_pages(h: HostState, page: Page) -> None:
-    """Put *page* back on its node's heap; offline the frames marked for it."""
+def free_heap_pages(h: HostState, page: Page, need_scrub: bool) -> None:
+    """Put *page* back on its node's heap (at the tail of its list if *need_scrub*);
+    offline the frames marked for it."""
     heap = h.heaps[page.node]
     assert heap is not None
     request = page.nr_pages
@@ -431,8 +491,10 @@ def free_heap_pages(h: HostState, page: Page) -> None:
     h.touch_node(page.node)
     h.total_avail_pages += request
     h.node_avail_pages[page.node] += request
-    head = heap.free(page.mfn, page.order)
+    head = heap.free(page.mfn, page.order, need_scrub)
     h.fire(FREE_NO_CLAIM_BACK)
+    if need_scrub:
+        h.fire(FREE_NEED_SCRUB)
     if pending:
         reserve_offlined_page(h, page.node, head)
 
@@ -444,8 +506,10 @@ def free_heap_pages(h: HostState, page: Page) -> None:
     source=_PAGE_SRC,
 )
 def free_domheap_pages(h: HostState, page: Page) -> None:
-    """Free an allocated buddy: take it from its owner's counts, then free the heap pages."""
+    """Free an allocated buddy: take it from its owner's counts, then free the heap pages,
+    to be scrubbed if the owner is dying or there is none (``scrub``)."""
     del h.allocated[page.mfn]
+    scrub = True
     if page.owner is not None:
         d = h.domains[page.owner]
         h.touch_domain(d)
@@ -453,4 +517,5 @@ def free_domheap_pages(h: HostState, page: Page) -> None:
         d.tot_pages -= page.nr_pages
         if page.extra:
             d.extra_pages -= page.nr_pages
-    free_heap_pages(h, page)
+        scrub = d.is_dying
+    free_heap_pages(h, page, scrub)

@@ -27,6 +27,7 @@ ModeField = Literal["mode", "pad", "absent"]
 LegacySelector = Literal["any-entry", "single-entry", "none"]
 KillRelease = Literal["claim-set", "legacy"]
 SetReleaseOrder = Literal["nodes-first", "host-first"]
+OfflineReassembly = Literal["pre-fix", "fixed"]
 ClaimsInstall = Literal["replace", "once"]
 EntryCheckOrder = Literal["fields-target-limit", "target-fields-limit", "fields-limit-target"]
 ReservedTargetErrno = Literal["ENOENT", "EINVAL"]
@@ -35,8 +36,8 @@ GetHostEntry = Literal["always", "non-zero"]
 GetBufferErrno = Literal["ERANGE", "ENOBUFS"]
 
 
-def _option(doc: str, source: str) -> Any:
-    return field(metadata={"doc": doc, "source": source})
+def _option(doc: str, source: str, **default: Any) -> Any:
+    return field(metadata={"doc": doc, "source": source}, **default)
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,6 +194,31 @@ class Design:
             "source": "[V7] public/domctl.h; [D3] DOMCTL_claim_memory.rst",
         },
     )
+    offline_reassembly: OfflineReassembly = _option(
+        "The loop of reserve_offlined_page() that puts back the rest of a buddy around "
+        "offlined frames, by the upstream tree the design is based on. 'fixed' (upstream "
+        "since June 2026): each piece grows from its first frame while it stays aligned, "
+        "within the buddy and free of offlined frames, so the pieces are the largest "
+        "aligned buddies; also v8, whose series no longer carries v7's per-node free "
+        "counter, committed upstream in August 2026, so its base has the fixes. "
+        "'pre-fix' (the base of v6 and v7): a piece grows without the "
+        "alignment check and stops one step before it would reach the end of the buddy, "
+        "so pieces can be misaligned or needlessly split (M1).",
+        "[UPc] 71c6a62317 (alignment), 5cb7ff13ee (off-by-one); [UP] reserve_offlined_page",
+        default="fixed",
+    )
+    known_violations: frozenset[str] = _option(
+        "The hard invariants that a documented bug of the design breaks. Without a "
+        "recall, offlining free memory can leave claims above it (inv-global, for node "
+        "claims inv-node, and with them inv-host-satisfiable; Q13). A host whose checks "
+        "are on reports these on the step (Host.violations(), the replay's and "
+        "scenario's notes) and goes on as Xen does; any other broken invariant raises. "
+        "v7 claims to keep every invariant, so it raises; v8 drops the recall and "
+        "accepts the over-claim (SCE-2).",
+        "[OFF]; [UP] reserve_offlined_page; [V6] (no recall); [V7] reserve_offlined_page; "
+        "[V8] 71166790165, 71347383981",
+        default=frozenset(),
+    )
 
     def __post_init__(self) -> None:
         """Refuse a value no code of the model knows (a variant's typo would otherwise
@@ -209,6 +235,9 @@ class Design:
                 raise ValueError(
                     f"{f.name}={value!r} is not a value of the option; choose {choices}"
                 )
+        known = self.known_violations
+        if not isinstance(known, frozenset) or not all(isinstance(k, str) for k in known):
+            raise TypeError(f"known_violations must be a frozenset of labels, not {known!r}")
         modes = self.mode_values
         if not isinstance(modes, tuple) or len(modes) != 2:
             raise TypeError(f"mode_values must be a (SET, GET) pair, not {modes!r}")
@@ -272,6 +301,8 @@ DESIGNS: Final[dict[str, Design]] = {
         offline_recall=False,
         kill_release="legacy",
         set_release_order="nodes-first",
+        offline_reassembly="fixed",
+        known_violations=frozenset({"inv-global", "inv-host-satisfiable"}),
         **_CLAIM_MEMORY,
     ),
     "v6": Design(
@@ -285,6 +316,8 @@ DESIGNS: Final[dict[str, Design]] = {
         offline_recall=False,
         kill_release="legacy",
         set_release_order="host-first",
+        offline_reassembly="pre-fix",
+        known_violations=frozenset({"inv-global", "inv-node", "inv-host-satisfiable"}),
         **_CLAIM_MEMORY,
     ),
     "v7": Design(
@@ -298,6 +331,8 @@ DESIGNS: Final[dict[str, Design]] = {
         offline_recall=True,
         kill_release="claim-set",
         set_release_order="nodes-first",
+        offline_reassembly="pre-fix",
+        known_violations=frozenset(),
         **_CLAIM_MEMORY,
     ),
     "v8": Design(
@@ -322,6 +357,8 @@ DESIGNS: Final[dict[str, Design]] = {
         offline_recall=False,
         kill_release="legacy",
         set_release_order="nodes-first",
+        offline_reassembly="fixed",
+        known_violations=frozenset({"inv-global", "inv-node", "inv-host-satisfiable"}),
     ),
 }
 """The presets, oldest first; ``v7`` is the default."""

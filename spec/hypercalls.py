@@ -456,7 +456,7 @@ def online_page(h: HostState, mfn: int) -> Rc:
     if mfn in h.offlined:
         h.offlined.discard(mfn)
         h.fire(ONLINE_PAGE)
-        free_heap_pages(h, Page(mfn, 0, node))
+        free_heap_pages(h, Page(mfn, 0, node), False)
     elif mfn in h.offlining:
         h.offlining.discard(mfn)
         h.fire(ONLINE_PAGE)

@@ -19,11 +19,13 @@ _ROP_SRC = "[V7] reserve_offlined_page; [OFF]; [NT3] ONCS, OHCH"
 
 OFFLINE_RESERVE = rule(
     "offline-reserve",
-    "Offlined frames leave the heap: the rest of their buddy goes back as the largest "
-    "aligned free buddies, and the free counters drop by the frames taken out.",
+    "Offlined frames leave the heap: the rest of their buddy goes back in pieces, lowest "
+    "first, by the loop of the design's base (option offline_reassembly: the largest "
+    "aligned buddies since upstream's fixes; before them pieces that can be misaligned "
+    "or needlessly split), and the free counters drop by the frames taken out.",
     effect="lowers total_avail_pages and node_avail_pages",
     function=_ROP,
-    source="[UP] reserve_offlined_page",
+    source="[UP] reserve_offlined_page; [UPc] 71c6a62317, 5cb7ff13ee",
 )
 RECALL_NODE = rule(
     "recall-node",
@@ -67,7 +69,7 @@ def reserve_offlined_page(h: HostState, node: int, head: int) -> int:
     """Take the offlined frames out of the free buddy at *head*; return how many."""
     heap = h.heaps[node]
     assert heap is not None
-    count = heap.reserve(head, h.offlined)
+    count = heap.reserve(head, h.offlined, h.design.offline_reassembly == "fixed")
     h.touch_node(node)
     h.total_avail_pages -= count
     h.node_avail_pages[node] -= count

@@ -6,8 +6,10 @@ the replay. Each top-level statement is a step: the step records the value it ga
 rules the model fired, whether it changed a host, and an observation of every host after
 it (by default :meth:`~spec.state.HostState.snapshot`; the site's scenario pictures
 observe the memory layout). A statement that raises, or after which a hard invariant
-does not hold on a host, stops the replay; a broken soft invariant is only noted.
-``import`` statements run but are not shown.
+does not hold on a host, stops the replay; a broken soft invariant is only noted, and
+so is a hard one that a documented bug of the host's design breaks (its option
+``known_violations``, such as upstream's offlining without a recall): the calls go on
+as in Xen. ``import`` statements run but are not shown.
 
 >>> script = '''
 ... host = Host(nodes=[8, 8])
@@ -60,6 +62,8 @@ class Step:
         they first fired.
     :param error: ``"ValueError: ..."`` when it raised or broke a hard invariant.
     :param soft: the soft invariants that did not hold after it, as ``label: message``.
+    :param known: the hard invariants that did not hold after it but that a documented
+        bug of the host's design breaks, as ``label: message``; the replay goes on.
     :param hosts: ``(variable, observation)`` of every host after it.
     :param changed: whether the observation of a host differs from before it.
     :param ran: whether it ran (the steps after one that stopped the replay did not).
@@ -74,6 +78,7 @@ class Step:
     rules: tuple[str, ...] = ()
     error: str | None = None
     soft: list[str] = field(default_factory=list)
+    known: list[str] = field(default_factory=list)
     hosts: list[tuple[str, Any]] = field(default_factory=list)
     changed: bool = False
     ran: bool = False
@@ -264,9 +269,12 @@ def _replay(
         for name, host in _hosts(namespace):
             if step.error is None:
                 broken = violations(host)
-                if broken:
+                known = host.design.known_violations
+                if any(label not in known for label, _ in broken):
                     labels = "; ".join(f"{label}: {message}" for label, message in broken)
                     step.error = f"invariant does not hold: {labels}"
+                else:
+                    step.known += [f"{label}: {message}" for label, message in broken]
             step.soft += [f"{label}: {message}" for label, message in host.violations(soft=True)]
             seen = observe_host(host)
             step.hosts.append((name, seen))
@@ -286,10 +294,10 @@ LEGEND = (
 
 
 def results_differ(steps: Sequence[Step]) -> bool:
-    """Whether the designs' runs of one step give different results (value or error),
-    among the runs that reached it: the site's side-by-side scenario pictures mark the
-    same steps (:mod:`sphinx_claims.scenario`)."""
-    return len({(s.same_as, s.error) for s in steps if s.ran}) > 1
+    """Whether the designs' runs of one step give different results (value, error, or
+    the known bugs noted after it), among the runs that reached it: the site's
+    side-by-side scenario pictures mark the same steps (:mod:`sphinx_claims.scenario`)."""
+    return len({(s.same_as, s.error, tuple(s.known)) for s in steps if s.ran}) > 1
 
 
 def _cell(step: Step) -> str:
@@ -302,7 +310,8 @@ def _cell(step: Step) -> str:
     else:  # a statement without a value (a loop, an if): what it did
         text = "changed a host" if step.changed else "changed nothing"
     rules = ", ".join(step.rules)
-    return f"{text}  [{rules}]" if rules else text
+    text = f"{text}  [{rules}]" if rules else text
+    return f"{text}  (known bug: {'; '.join(step.known)})" if step.known else text
 
 
 def _rows(runs: Sequence[Run]) -> Iterator[tuple[str, list[str], list[str]]]:

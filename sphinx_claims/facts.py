@@ -20,7 +20,8 @@ key                       data
 ``registry``              every C name of the registry (``claims:c-api``)
 ``designs``               the presets and the design options (``claims:design-diff``)
 ``scenario:<sha>``        every step's result of a ``claims:scenario`` under each design:
-                          value, error, fired rules, broken soft invariants, the drawn hosts
+                          value, error, fired rules, broken soft invariants, known bugs,
+                          the drawn hosts
 ========================  ==================================================================
 
 :func:`get_outdated` (``env-get-outdated``) compares :func:`sphinx_claims.model.stamp`

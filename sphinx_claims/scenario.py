@@ -39,8 +39,10 @@ A statement that raises, or after which a hard invariant does not hold (checked 
 whole host, :func:`spec.invariants.violations`), stops the run: the build warns at that
 statement's file and line, the picture shows the state it stopped in, and the steps
 after it are listed as not run. A broken soft invariant (``inv-maxpages``) is only noted
-in the caption. ``exit()``, ``SystemExit`` and ``KeyboardInterrupt`` stop the run the
-same way, at their line, and the page goes on.
+in the caption, and so is a hard one that a documented bug of the design breaks (the
+design option ``known_violations``): the script goes on, as Xen does. ``exit()``,
+``SystemExit`` and ``KeyboardInterrupt`` stop the run the same way, at their line, and
+the page goes on.
 
 Each run is a process of its own (:func:`spec.replay.replay_isolated`), so what a script
 changes outside its namespace (the model's tables, a module's globals) cannot change
@@ -153,7 +155,8 @@ def execute(
 
 def execution_facts(execution: Execution) -> object:
     """The model facts a scenario shows: every step's value, error, fired rules, broken
-    soft invariants and the hosts drawn after it, under each design; the designs' titles
+    soft invariants, known bugs and the hosts drawn after it, under each design; the
+    designs' titles
     (side by side) and the presets (when a name is unknown)."""
     if execution.syntax_error is not None:
         error = execution.syntax_error
@@ -174,6 +177,7 @@ def execution_facts(execution: Execution) -> object:
                     list(step.rules),
                     step.error,
                     step.soft,
+                    step.known,
                     step.changed,
                     step.same_as,
                     [[name, layout] for name, layout in step.hosts],
@@ -394,7 +398,8 @@ class ScenarioDirective(ModelDirective):
 
     @staticmethod
     def describe_result(caption: nodes.Element, step: Step, columns: int) -> None:
-        """Add the step's value, error, fired rules and broken soft invariants."""
+        """Add the step's value, error, fired rules, broken soft invariants and the
+        invariants a known bug of the design broke."""
         if step.value is not None:
             caption += nodes.Text(" → " if columns == 1 else "")
             caption += literal(step.value)
@@ -407,6 +412,9 @@ class ScenarioDirective(ModelDirective):
         for soft in step.soft:
             text = f" (soft invariant broken: {soft})"
             caption += nodes.inline(text, text, classes=["claims-scenario-soft"])
+        for known in step.known:
+            text = f" (invariant broken by a known bug of this design: {known})"
+            caption += nodes.inline(text, text, classes=["claims-scenario-known"])
 
     def pictures(
         self, r: Run, step: Step, index: int, last: bool, columns: int

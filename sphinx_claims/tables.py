@@ -68,6 +68,8 @@ def value_text(value: object) -> str:
         return "yes" if value else "no"
     if isinstance(value, tuple):
         return ", ".join(str(v) for v in value)
+    if isinstance(value, frozenset):
+        return ", ".join(sorted(str(v) for v in value)) or "none"
     return str(value)
 
 

@@ -362,7 +362,9 @@ def test_planted_bug_mutating_before_a_failing_check_is_found(
 def test_planted_bug_node_check_ignoring_own_claim_is_found(
     planted: Callable[..., None],
 ) -> None:
-    def no_credit(h: HostState, node: int, request: int, d: object, use_claims: bool) -> bool:
+    def no_credit(
+        h: HostState, node: int, request: int, d: object, use_claims: bool, fire: object = None
+    ) -> bool:
         return spec.claims.unclaimed(h.node_avail_pages[node], h.claimed_pages[node]) >= request
 
     planted("node_permits", no_credit)

@@ -82,8 +82,8 @@ def test_both_modes_catch_a_node_counter_left_behind(
 ) -> None:
     real = alloc.free_heap_pages
 
-    def free_without_node_counter(h: alloc.HostState, page: alloc.Page) -> None:
-        real(h, page)
+    def free_without_node_counter(h: alloc.HostState, page: alloc.Page, scrub: bool) -> None:
+        real(h, page, scrub)
         h.node_avail_pages[page.node] -= page.nr_pages  # undo the node's share
 
     monkeypatch.setattr(alloc, "free_heap_pages", free_without_node_counter)

@@ -215,19 +215,29 @@ def test_split_returns_the_upper_half_and_keeps_the_lower_halves() -> None:
     assert host.alloc_domheap_pages(d, order=2).mfn == 8  # type: ignore[union-attr]
 
 
-def test_smallest_fitting_order_first() -> None:
+def test_zones_from_the_highest_then_the_smallest_fitting_order() -> None:
+    # page_to_zone: (0, 2) is in zone 1, (6, 0) in zone 3, (8, 3) in zone 4 ([UP]).
     host = Host(nodes=[16], free=[(0, 2), (8, 3), (6, 0)])
     d = host.create_domain()
-    assert host.alloc_domheap_pages(d).mfn == 6  # type: ignore[union-attr]
-    assert host.alloc_domheap_pages(d, order=1).mfn == 2  # from the order-2 buddy
-    assert host.alloc_domheap_pages(d, order=1).mfn == 0  # type: ignore[union-attr]
-    assert host.alloc_domheap_pages(d, order=1).mfn == 14  # type: ignore[union-attr]
+    mfns = [host.alloc_domheap_pages(d, order=o).mfn for o in (0, 1, 1, 1, 1, 0, 0)]  # type: ignore[union-attr]
+    # zone 4 first, even though zone 3 holds a free order-0 page; zone 1 only when the
+    # higher zones have no buddy large enough
+    assert mfns == [15, 12, 10, 8, 2, 14, 6]
+    assert host.physinfo() == (2, 0)
+
+
+def test_smallest_fitting_order_first_inside_a_zone() -> None:
+    host = Host(nodes=[16], free=[(8, 2), (13, 0)])  # one zone, 8..15
+    d = host.create_domain()
+    assert host.alloc_domheap_pages(d).mfn == 13  # type: ignore[union-attr]
+    assert host.alloc_domheap_pages(d).mfn == 11  # type: ignore[union-attr]
 
 
 def test_boot_heap_is_freed_in_aligned_chunks() -> None:
     # init_heap_pages: 12 pages from MFN 0 are one order-3 and one order-2 buddy.
     host = Host(nodes=[12])
-    assert host.heaps[0].snapshot()[2:4] == ((8,), (0,))  # type: ignore[union-attr]
+    snapshot = host.heaps[0].snapshot()  # type: ignore[union-attr]
+    assert snapshot == ((1, 3, (0,), ()), (4, 2, (8,), ()))  # (zone, order, heads, dirty)
     d = host.create_domain()
     assert host.alloc_domheap_pages(d, order=2).mfn == 8  # type: ignore[union-attr]
 
@@ -455,8 +465,8 @@ def test_merge_stays_within_the_node() -> None:
     assert a is not None and b is not None
     host.free_domheap_pages(a)
     host.free_domheap_pages(b)
-    assert host.heaps[0].snapshot()[0] == (0,)  # type: ignore[union-attr]
-    assert host.heaps[1].snapshot()[0] == (1,)  # type: ignore[union-attr]
+    assert host.heaps[0].snapshot() == ((1, 0, (0,), ()),)  # type: ignore[union-attr]
+    assert host.heaps[1].snapshot() == ((1, 0, (1,), ()),)  # type: ignore[union-attr]
 
 
 def test_free_rejects_pages_it_did_not_hand_out() -> None:

@@ -91,7 +91,9 @@ def test_destroy_releases_claims_and_frees_pages(design: str) -> None:
         "release-node-first",
         release,  # claims first (v7: the claim set {HOST, 0}) ...
         "free-no-claim-back",
-        "free-no-claim-back",  # ... then each of its two buddies
+        "free-need-scrub",  # ... then each of its two buddies, to be scrubbed
+        "free-no-claim-back",
+        "free-need-scrub",
         "kill-releases-claims",
     )
     assert d.is_dying and d.tot_pages == 0 and d.extra_pages == 0 and d.pages == {}

@@ -54,6 +54,15 @@ def test_presets_set_each_option_as_section_8_says() -> None:
         "kill_release": ("legacy", "legacy", "claim-set", "legacy"),  # v6-v7-code.md 4
         "set_release_order": ("nodes-first", "host-first", "nodes-first", "nodes-first"),
         "mode_values": ((0, 1), (0, 1), (0, 1), (0, 1)),  # Q2: the v7 code's values
+        # M1: upstream HEAD has 71c6a62317 and 5cb7ff13ee, v6 and v7 are based before
+        # them, v8 after (its series no longer carries v7's node counter, 44adbac3c7)
+        "offline_reassembly": ("fixed", "pre-fix", "pre-fix", "fixed"),
+        "known_violations": (  # Q13: no recall in upstream, v6 and v8 ([OFF], SCE-2)
+            frozenset({"inv-global", "inv-host-satisfiable"}),
+            frozenset({"inv-global", "inv-node", "inv-host-satisfiable"}),
+            frozenset(),
+            frozenset({"inv-global", "inv-node", "inv-host-satisfiable"}),
+        ),
     }
     assert list(DESIGNS) == ["upstream", "v6", "v7", "v8"]
     for option, values in expected.items():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -157,10 +158,64 @@ def test_the_cli_exit_status_says_whether_a_result_differs(
     assert run_cli("replay", str(path), "--design", "v9").returncode == 2
 
 
-def test_the_cli_compares_v7_and_v8(tmp_path: Path) -> None:
+UPSTREAM_BUG = """\
+host = Host(nodes=[4])
+d, e = host.create_domain(), host.create_domain()
+host.claim_pages(d, 4)
+host.offline_page(3)
+host.claim_pages(e, 1000)
+host.physinfo()
+"""
+
+
+def test_a_known_bug_of_the_design_is_noted_on_the_step_and_the_replay_goes_on() -> None:
+    run = replay(UPSTREAM_BUG, "upstream")
+    assert run.stopped is None and all(s.ran for s in run.steps)
+    offline, claim, physinfo = run.steps[3:]
+    assert (offline.value, offline.error) == ("(0, 2)", None)
+    assert offline.known == [
+        "inv-global: outstanding_claims=4 > total_avail_pages=3",
+        "inv-host-satisfiable: Σ host-wide claims=4 > free pages left by node claims=3",
+    ]
+    assert (claim.value, claim.rules) == ("0", ("legacy-install",))  # the wrap lets it in
+    assert claim.known[0] == "inv-global: outstanding_claims=1004 > total_avail_pages=3"
+    assert physinfo.value == "(3, 1004)"
+    v7 = replay(UPSTREAM_BUG, "v7")  # v7 recalls: nothing to note, the claim is refused
+    assert [s.known for s in v7.steps] == [[]] * 6
+    assert (v7.steps[4].value, v7.steps[5].value) == ("-ENOMEM", "(3, 3)")
+
+
+def replay_cli(tmp_path: Path, script: str, *designs: str) -> subprocess.CompletedProcess[str]:
+    """``python -m spec replay`` of *script*, written to a file, under *designs*."""
     path = tmp_path / "script.py"
-    path.write_text(SCRIPT, encoding="utf-8")
-    run = run_cli("replay", str(path), "--design", "v7", "--design", "v8")
+    path.write_text(script, encoding="utf-8")
+    return run_cli("replay", str(path), *(arg for d in designs for arg in ("--design", d)))
+
+
+def test_the_cli_replays_the_upstream_bug_to_the_end(tmp_path: Path) -> None:
+    run = replay_cli(tmp_path, UPSTREAM_BUG, "upstream", "v7")
+    assert run.returncode == 1, run.stdout  # results differ, but no run stopped
+    assert "stopped" not in run.stdout
+    lines = run.stdout.splitlines()
+    i = lines.index("* host.offline_page(3)")
+    assert lines[i + 1] == (
+        "    upstream  (0, 2)  [offline-free, offline-reserve, offline-no-recall]  (known "
+        "bug: inv-global: "
+        "outstanding_claims=4 > total_avail_pages=3; inv-host-satisfiable: Σ host-wide "
+        "claims=4 > free pages left by node claims=3)"
+    )
+    assert lines[i + 2] == "    v7        (0, 2)  [offline-free, offline-reserve, recall-host]"
+    i = lines.index("* host.claim_pages(e, 1000)")
+    assert lines[i + 1].startswith("    upstream  0  [legacy-install]  (known bug: inv-global")
+    assert lines[i + 2] == "    v7        -ENOMEM  [legacy-nomem]"
+    assert (
+        lines[-1]
+        == "3 step(s) with a different result, 0 decided by other rules, between upstream, v7"
+    )
+
+
+def test_the_cli_compares_v7_and_v8(tmp_path: Path) -> None:
+    run = replay_cli(tmp_path, SCRIPT, "v7", "v8")
     assert run.returncode == 1, run.stderr  # a result differs
     lines = run.stdout.splitlines()
     i = lines.index("* host.claim_memory(d, [ClaimEntry(0, HOST)])")

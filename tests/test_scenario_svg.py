@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from spec import HOST, ClaimEntry, Host, InvariantViolation
+from spec import HOST, ClaimEntry, Host
 from sphinx_claims import memory_svg
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -78,8 +78,8 @@ def test_claims_beyond_free_pages_are_drawn_past_the_bar() -> None:
     host = Host(nodes=[8], design="v6")
     d = host.create_domain()
     host.claim_memory(d, [ClaimEntry(8, 0)])
-    with pytest.raises(InvariantViolation, match="inv-node"):
-        host.offline_page(3)  # v6 does not recall claims
+    host.offline_page(3)  # v6 does not recall claims: its known bug, reported
+    assert "inv-node" in {label for label, _ in host.violations()}
     picture = check(host)
     (bar,) = picture.bars
     assert bar.over == (memory_svg.Segment("node-claim", 1, d.domid),)

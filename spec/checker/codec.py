@@ -55,7 +55,7 @@ class Codec:
             )
         heaps = []
         for heap in self.heaps:
-            heaps.append((heap.free_pages, *map(tuple, heap.lists)))
+            heaps.append(heap.encode())
         allocated = h.allocated
         pages = []
         for mfn in sorted(allocated):
@@ -123,14 +123,7 @@ class Codec:
                     d.pages = {mfn: pages[mfn] for mfn in owned}
         for heap, hk, had in zip(self.heaps, heaps, old[2] or (None,) * len(heaps), strict=True):
             if hk != had:
-                heap.free_pages = hk[0]
-                lists: list[dict[int, None]] = []
-                order_of: dict[int, int] = {}
-                for order, free in enumerate(hk[1:]):
-                    lists.append(dict.fromkeys(free))
-                    for mfn in free:
-                        order_of[mfn] = order
-                heap.lists, heap.order_of = lists, order_of
+                heap.decode(hk)
         if offlining != old[4]:
             h.offlining = set(offlining)
         if offlined != old[5]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Final
 
+from ..heap import NodeHeap
 from ..host import Host
 from ..invariants import INVARIANTS, View
 from ..state import HostState, domain_tot_pages
@@ -115,11 +116,7 @@ class PropertyChecker(Explorer):
         nodes = [node] if node is not None else list(h.online_nodes)
         for n in nodes:
             heap = h.heaps[n]
-            if (
-                d.claims[n] >= request
-                and heap is not None
-                and any(heap.lists[o] for o in range(order, h.max_order + 1))
-            ):
+            if d.claims[n] >= request and heap is not None and heap.has_buddy(order):
                 return True
         return False
 
@@ -214,8 +211,9 @@ class PropertyChecker(Explorer):
 
     def _lost_claim_only(self, state: State, op: Op) -> bool:
         """Whether a failed assignment changed only what its rules allow: the domain's
-        claims (lowered by at most the request), its last_alloc_node, and the order of
-        the free lists."""
+        claims (lowered by at most the request), its last_alloc_node, and the free lists
+        but not the free frames: their order, their scrub state (the allocation scrubbed
+        what it took) and their pieces (freeing merges what offlining left split)."""
         domid, order = op.args
         parent = self.parent_state
         i = self.codec.domains.index(self.host.domains[domid])
@@ -234,8 +232,8 @@ class PropertyChecker(Explorer):
             and parent[0][0] == state[0][0]
             and parent[0][2 : 2 + n] == state[0][2 : 2 + n]
             and parent[1][:i] + parent[1][i + 1 :] == state[1][:i] + state[1][i + 1 :]
-            and [(hk[0], *map(set, hk[1:])) for hk in parent[2]]
-            == [(hk[0], *map(set, hk[1:])) for hk in state[2]]
+            and [NodeHeap.free_frames(hk) for hk in parent[2]]
+            == [NodeHeap.free_frames(hk) for hk in state[2]]
             and parent[3:] == state[3:]
         )
 
