@@ -8,16 +8,16 @@ same depth as its earliest member, and each finding is found at the same depth, 
 findings and the lengths of their traces are those of the unreduced search (the test
 ``test_reduction_keeps_every_finding`` compares both under every design). Two are applied:
 
-* **Dead fields of a dead domain.** A dying domain that owns no page and holds no claim
-  (what ``domain_kill`` leaves, [V7] domain.c) can never get either again: every claim
-  call refuses a dying domain before reading anything (``legacy-dying``, ``set-dying``),
-  and ``assign_pages`` refuses it before its ``max_pages`` check ([UP] assign_pages). So
-  its ``max_pages`` is read by nothing (the soft ``inv-maxpages`` holds for any value,
-  0 + 0 <= max_pages) and its ``last_alloc_node`` only by its own allocations, which take
-  a free buddy from the head of its list and, refused, free it again: the free lists and
-  counters come back as they were, and only ``last_alloc_node`` (dead itself) changes
-  (``tests/test_checker_reduction.py`` checks this on explored states). Both are set to 0 in
-  the key.
+* **The dead max_pages of a dead domain.** A dying domain that owns no page and holds no
+  claim (what ``domain_kill`` leaves, [V7] domain.c) can never get either again: every
+  claim call refuses a dying domain before reading anything (``legacy-dying``,
+  ``set-dying``), and ``assign_pages`` refuses it before its ``max_pages`` check ([UP]
+  assign_pages). So its ``max_pages`` is read by nothing (the soft ``inv-maxpages`` holds
+  for any value, 0 + 0 <= max_pages), and it is set to 0 in the key
+  (``tests/test_checker_reduction.py`` checks this on explored states). Its
+  ``last_alloc_node`` stays: its refused allocations start on the node after it, and
+  one may rotate dirty list heads, scrub the buddy it took, or merge pieces that
+  offlining left split, so the free lists need not come back as they were.
 * **Symmetry of interchangeable domains.** Two domains are interchangeable when the
   initial host and the alphabet are the same with their domids swapped (the same
   ``max_pages``; the lean alphabet treats the last domain apart when it has a limit), and
@@ -75,10 +75,10 @@ class Reduction:
     def describe(self) -> str:
         """What is reduced, for the report."""
         if not self.perms:
-            return "dead domains' max_pages and last_alloc_node"
+            return "dead domains' max_pages"
         moved = sorted({domid for perm in self.perms for domid, to in perm.items() if to != domid})
         return (
-            "dead domains' max_pages and last_alloc_node; symmetry of domains "
+            "dead domains' max_pages; symmetry of domains "
             f"{', '.join(map(str, moved))} ({len(self.perms) + 1} permutations)"
         )
 
@@ -142,10 +142,10 @@ def _bury(state: State) -> State:
     buried = None
     for i, d in enumerate(doms):
         # max_pages, tot_pages, extra, outstanding, node_claims, is_dying, last_alloc_node
-        if d[5] and not (d[1] or d[3] or d[4] or d[8] or any(d[7])) and (d[0] or d[6]):
+        if d[5] and not (d[1] or d[3] or d[4] or d[8] or any(d[7])) and d[0]:
             if buried is None:
                 buried = list(doms)
-            buried[i] = (0, *d[1:6], 0, *d[7:])
+            buried[i] = (0, *d[1:])
     if buried is None:
         return state
     return (state[0], tuple(buried), *state[2:])
