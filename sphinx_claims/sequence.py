@@ -34,6 +34,7 @@ from docutils.parsers.rst import directives
 
 from . import cview, facts, model
 from .scenario import scenario_svg
+from .svg import legible
 from .util import C_API, INPUT, split_list
 
 if TYPE_CHECKING:
@@ -172,6 +173,7 @@ def render_svg(uid: str, title: str, diagram: Sequence[Row], description: str) -
     lock_x = {lock: len(LANES) * LANE_WIDTH + 6 + i * LOCK_WIDTH for i, lock in enumerate(locks)}
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="claims-sequence" width="{WIDTH}" '
+        f'style="{legible(WIDTH, FONT)}" '
         f'height="{height}" viewBox="0 0 {WIDTH} {height}" role="img" '
         f'aria-labelledby="{uid}-title {uid}-desc">',
         f'<title class="nohighlight" id="{uid}-title">{escape(title)}</title>',

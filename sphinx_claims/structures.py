@@ -26,6 +26,7 @@ from docutils.parsers.rst import directives
 from . import cview, facts, model
 from .cdecl import DesignView
 from .sequence import picture
+from .svg import legible
 
 if TYPE_CHECKING:
     from sphinx.config import Config
@@ -102,6 +103,7 @@ def render_svg(uid: str, title: str, drawn: Sequence[Box], values: bool) -> str:
     height = 30 + rows * ROW + len(drawn) * 14
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="claims-structures" width="{WIDTH}" '
+        f'style="{legible(WIDTH, FONT)}" '
         f'height="{height}" viewBox="0 0 {WIDTH} {height}" role="img" '
         f'aria-labelledby="{uid}-title">',
         f'<title class="nohighlight" id="{uid}-title">{escape(title)}</title>',

@@ -112,16 +112,19 @@ def inline(svg_text: str, label: str) -> str:
             element.text = element.text.replace("->", " → ")
     for attribute in ("width", "height"):
         root.attrib.pop(attribute, None)
-    narrowest = min(width, width * MIN_TEXT_PX / smallest) if smallest else width
     root.set("class", "claims-diagram-svg")
     root.set("role", "img")
     root.set("aria-label", label)
-    root.set(
-        "style",
-        f"width: 100%; max-width: {width:.0f}px; min-width: {narrowest:.0f}px; "
-        f"aspect-ratio: {width:.0f} / {height:.0f}",
-    )
+    root.set("style", f"{legible(width, smallest)}; aspect-ratio: {width:.0f} / {height:.0f}")
     return ET.tostring(root, encoding="unicode")
+
+
+def legible(width: float, smallest: float) -> str:
+    """CSS that lets a drawing *width* px wide, whose smallest text is *smallest* px,
+    fill its column but never shrink that text below :data:`MIN_TEXT_PX`: narrower than
+    that, its frame scrolls."""
+    narrowest = min(width, width * MIN_TEXT_PX / smallest) if smallest else width
+    return f"width: 100%; max-width: {width:.0f}px; min-width: {narrowest:.0f}px"
 
 
 def render(translator: HTML5Translator, code: str) -> str:
