@@ -27,7 +27,7 @@ DOCS = Path(__file__).parent.parent / "docs"
 ROOTS = Path(__file__).parent / "roots"
 GCC = shutil.which("gcc")
 
-_DIRECTIVE = re.compile(r"^\.\. claims:(scenario|c-program)::\s*$")
+_DIRECTIVE = re.compile(r"^( *)\.\. claims:(scenario|c-program)::\s*$")
 
 
 def site_scripts() -> Iterator[tuple[str, int, list[str], str]]:
@@ -35,13 +35,15 @@ def site_scripts() -> Iterator[tuple[str, int, list[str], str]]:
     for path in sorted(DOCS.rglob("*.rst")):
         lines = path.read_text(encoding="utf-8").splitlines()
         for index, line in enumerate(lines):
-            if not _DIRECTIVE.match(line):
+            found = _DIRECTIVE.match(line)
+            if not found:
                 continue
+            indent = found.group(1) + "   "  # a directive may sit inside claims:more
             block: list[str] = []
             for text in lines[index + 1 :]:
-                if text and not text.startswith("   "):
+                if text and not text.startswith(indent):
                     break
-                block.append(text[3:])
+                block.append(text[len(indent) :])
             options = block[: block.index("")] if "" in block else block
             designs = next(
                 (
