@@ -58,6 +58,7 @@ class NodeHeap:
     """
 
     __slots__ = (
+        "_encoded",
         "avail",
         "clean",
         "dirty",
@@ -90,6 +91,7 @@ class NodeHeap:
         self.order_of: dict[int, int] = {}
         self.first_dirty: dict[int, int] = {}
         self.free_pages = 0
+        self._encoded: HeapState | None = None  # encode()'s value until the lists change
         s, e = start, start + size if populate else start
         while s < e:  # init_heap_pages: ascending chunks aligned to their size
             order = min(max_order, (e - s).bit_length() - 1)
@@ -109,6 +111,7 @@ class NodeHeap:
         self.order_of[mfn] = order
         self.avail[z] += 1 << order
         self.free_pages += 1 << order
+        self._encoded = None
 
     def _remove(self, mfn: int) -> tuple[int, int | None]:
         """Take the buddy at *mfn* off its list; return its order and ``first_dirty``."""
@@ -118,6 +121,7 @@ class NodeHeap:
         del (self.clean if first_dirty is None else self.dirty)[z][order][mfn]
         self.avail[z] -= 1 << order
         self.free_pages -= 1 << order
+        self._encoded = None
         return order, first_dirty
 
     def alloc(self, order: int, no_scrub: bool) -> int | None:
@@ -144,6 +148,7 @@ class NodeHeap:
                         return self._split(mfn, order)
                     del free[mfn]  # page_list_add_tail: the next search sees another
                     free[mfn] = None
+                    self._encoded = None
         return None
 
     def _split(self, mfn: int, order: int) -> int:
@@ -254,7 +259,13 @@ class NodeHeap:
         )
 
     def encode(self) -> HeapState:
-        """The lists as nested tuples, for the model checker (:meth:`decode` reverses)."""
+        """The lists as nested tuples, for the model checker (:meth:`decode` reverses).
+
+        Kept until a list changes (every change goes through ``_add``, ``_remove`` or the
+        dirty-head rotation of :meth:`alloc`): most calls the checker tries leave the
+        heap alone, and it encodes the host after each."""
+        if self._encoded is not None:
+            return self._encoded
         first_dirty = self.first_dirty
         dirty: tuple[tuple[int, int, int], ...] = ()
         if first_dirty:  # (mfn, order, first_dirty) of each dirty buddy, in list order
@@ -264,12 +275,13 @@ class NodeHeap:
                 for order, free in enumerate(zone)
                 for mfn in free
             )
-        return (
+        self._encoded = (
             self.free_pages,
             tuple(self.avail),
             tuple(tuple(free) for zone in self.clean for free in zone),
             dirty,
         )
+        return self._encoded
 
     @staticmethod
     def free_frames(state: HeapState) -> set[int]:
@@ -305,3 +317,4 @@ class NodeHeap:
             order_of[mfn] = order
             self.dirty[page_to_zone(mfn) - self.zone_lo][order][mfn] = None
             self.first_dirty[mfn] = first
+        self._encoded = state

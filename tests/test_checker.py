@@ -131,7 +131,7 @@ def test_v8_without_recall_breaks_the_invariants_and_the_legacy_claim_wraps() ->
 def test_v8_alphabet_pauses_and_the_states_keep_the_pause_count() -> None:
     """v8's alphabet pauses and unpauses (v7's does not); each count is a state of its
     own (the codec's restore is checked under v8 too, below)."""
-    config = CheckConfig("v8", depth=2)
+    config = CheckConfig("v8", depth=2, exact=True)  # keeps every state's key
     methods = {op.method for op in alphabet(config)}
     assert {"pause_domain", "unpause_domain", "domctl_set_memory_claims"} <= methods
     assert "pause_domain" not in {op.method for op in alphabet(CheckConfig("v7"))}
@@ -167,7 +167,6 @@ def test_speed_is_counted_as_tlc_counts_it() -> None:
     assert "25 states/s, 3 distinct states/s" in line
 
 
-
 def test_without_getrusage_the_run_says_its_memory_was_not_measured(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -179,6 +178,7 @@ def test_without_getrusage_the_run_says_its_memory_was_not_measured(
     assert ", peak RSS not measured (no getrusage here)\n" in out.getvalue()
     monkeypatch.undo()
     assert max_rss_kib() > 0
+
 
 def test_the_cli_exits_non_zero_on_a_violation_and_prints_the_trace() -> None:
     out = io.StringIO()
@@ -228,7 +228,7 @@ def test_restoring_a_state_gives_the_host_that_replaying_its_trace_gives(design:
     """The codec keeps every field that matters: restoring any explored state into the
     working host equals replaying the shortest trace to it on a fresh host (unreduced: a
     reduced search restores a representative, tests/test_checker_reduction.py)."""
-    config = CheckConfig(design, depth=2, reduction=False)
+    config = CheckConfig(design, depth=2, reduction=False, exact=True)
     explorer = Checker(config)
     explorer.run()
     codec = Codec(explorer.host)
@@ -427,7 +427,7 @@ def same_search(serial: tuple[Checker, CheckResult], parallel: tuple[Checker, Ch
     assert two.workers >= 2 and one.workers == 1
     for name in ("states", "transitions", "depth", "levels", "complete"):
         assert getattr(a.stats, name) == getattr(b.stats, name), name
-    assert one.keys == two.keys and one.parent == two.parent
+    assert one.seen == two.seen and one.keys == two.keys and one.parent == two.parent
     assert [op and op.source() for op in one.via] == [op and op.source() for op in two.via]
     assert one.broken == two.broken and a.soft_states == b.soft_states
     assert [(f.property, f.message, sources(f), f.script) for f in a.findings] == [
@@ -520,3 +520,33 @@ def test_the_checker_imports_without_dask() -> None:
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert run.returncode == 0, run.stderr
     assert int(run.stdout) > 100
+
+
+@pytest.mark.parametrize("design", ["upstream", "v7"])
+def test_fingerprints_find_what_comparing_whole_states_finds(design: str) -> None:
+    """The default search remembers 128-bit fingerprints; ``exact`` compares the keys:
+    the same states, transitions, levels and findings with the same traces."""
+    fingerprinted = check(CheckConfig(design, depth=3))
+    exact = check(CheckConfig(design, depth=3, exact=True))
+    figures = [
+        (r.stats.states, r.stats.transitions, r.stats.levels) for r in (fingerprinted, exact)
+    ]
+    assert figures[0] == figures[1]
+    assert [(f.property, f.script) for f in fingerprinted.findings] == [
+        (f.property, f.script) for f in exact.findings
+    ]
+    assert "\nstates told apart by 128-bit fingerprints (the chance" in fingerprinted.report()
+    assert "\nstates told apart by their keys (--exact)\n" in exact.report()
+
+
+def test_the_search_keeps_no_key_of_a_state_it_expanded_or_never_will() -> None:
+    """What stays of each state is its fingerprint: the keys of expanded states are let
+    go, and the last level's are never kept."""
+    checker = Checker(CheckConfig("v7", depth=3), workers=1)
+    checker.run()
+    assert checker.keys.count(None) == len(checker.keys) == checker.stats.states
+    assert len(checker.seen) == checker.stats.states
+    assert {len(mark) for mark in checker.seen} == {16}
+    stopped = Checker(CheckConfig("v7", depth=3, max_states=500), workers=1)
+    stopped.run()  # the frontier that was not expanded keeps its keys
+    assert 0 < len([key for key in stopped.keys if key is not None]) < stopped.stats.states

@@ -58,7 +58,8 @@ def test_reduction_keeps_every_finding(design: str, bound: str) -> None:
 
 
 def states_of(config: CheckConfig) -> tuple[Checker, list[State]]:
-    checker = Checker(config, workers=1)
+    """Every state of a search that keeps them (``exact``)."""
+    checker = Checker(replace(config, exact=True), workers=1)
     checker.run()
     return checker, [checker.codec.unpack(key) for key in checker.keys]
 
@@ -96,6 +97,49 @@ def test_a_dead_domains_max_pages_changes_nothing_else(design: str) -> None:
     assert compared > 1_000
 
 
+@pytest.mark.parametrize("design", list(DESIGNS))
+def test_claim_calls_read_only_the_claim_part(design: str) -> None:
+    """In explored states that share a claim part (the counters and the domain records)
+    and differ in the rest (free lists, buddies, offlining), each claim call returns the
+    same, fires the same rules, leaves the same claim part and the rest as it was: what
+    lets the search run it once per claim part."""
+    config = CheckConfig(design, depth=2, reduction=False)
+    checker, states = states_of(config)
+    host, codec = checker.host, checker.codec
+    claim_calls = Reduction(config, list(host.domains), checker.ops(host)).claim_calls
+    groups: dict[State, list[State]] = {}
+    for state in states:
+        groups.setdefault(state[:2], []).append(state)
+    shared = [group for group in groups.values() if len(group) > 1]
+    compared = 0
+    for group in shared:
+        for op in claim_calls:
+            outcomes = set()
+            for state in group:
+                result, after, _ = run_op(host, codec, state, op)
+                assert after[2:] == state[2:], op
+                outcomes.add((repr(result), after[:2], tuple(host.last_rules)))
+            assert len(outcomes) == 1, op
+            compared += len(group)
+    assert len(shared) > 20 and compared > 5_000
+
+
+def test_a_claim_call_that_changes_the_heap_stops_the_search(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The write half of the claim calls' contract is checked on every call run."""
+    original = Host.claim_memory
+
+    def offlines_too(self: Host, *args: object, **kwargs: object) -> object:
+        self.offlined.add(0)
+        return original(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Host, "claim_memory", offlines_too)
+    with pytest.raises(RuntimeError, match=r"claim_memory\(1, .* changed more than the claim"):
+        Checker(CheckConfig("v7", depth=1), workers=1).run()
+    assert Checker(CheckConfig("v7", depth=1, reduction=False), workers=1).run().states > 1
+
+
 def test_permuted_states_behave_alike_when_the_symmetry_holds() -> None:
     """For upstream with equal limits: a call in the permuted state is the permuted call."""
     config = CheckConfig("upstream", depth=2, max_pages=(3, 3), reduction=False)
@@ -131,7 +175,7 @@ def test_recall_or_different_limits_break_the_symmetry() -> None:
 def test_every_state_is_reached_by_its_mapped_trace() -> None:
     """The trace the checker reports for a state replays, on a fresh host, to a state of
     the same class (so each finding's script reproduces it)."""
-    config = CheckConfig("v6", nodes=1, domains=3, depth=3)
+    config = CheckConfig("v6", nodes=1, domains=3, depth=3, exact=True)
     checker = Checker(config, workers=1)
     checker.run()
     reduction = checker.reduction

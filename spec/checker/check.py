@@ -47,6 +47,10 @@ class Checker(ParallelChecker):
             key=self.reduction.key if self.reduction else None,
             remote=functools.partial(expand_remote, config),
             scheduler=None if coverage else scheduler,
+            exact=config.exact,
+            claim_calls=self.reduction.claim_calls
+            if self.reduction and not coverage
+            else (frozenset()),
         )
         self.config = config
         self.coverage = coverage
@@ -57,13 +61,7 @@ class Checker(ParallelChecker):
         ops = self.trace(state)
         if self.reduction is None or not self.reduction.perms:
             return ops + ([last] if last is not None else [])
-        numbers = [state]
-        while numbers[-1] > 0:
-            numbers.append(self.parent[numbers[-1]])
-        states = [self.codec.unpack(self.keys[n]) for n in reversed(numbers[1:])]
-        trace = self.reduction.actual(
-            self.host, self.codec, list(zip(states, ops, strict=True)), last
-        )
+        trace = self.reduction.actual(self.host, self.codec, self.root, ops, last)
         self._current = self.codec.encode(self.host)
         return trace
 
@@ -102,7 +100,7 @@ _LOCAL = threading.local()  # a worker's checkers, by pickled config (one per th
 
 
 def expand_remote(
-    config: CheckConfig, keys: list[bytes], broken: list[bool], found: list[str]
+    config: CheckConfig, keys: list[bytes], broken: list[bool], found: list[str], last: bool
 ) -> list[Any]:
     """The task a Dask worker runs: :meth:`Checker.expand_keys` of a checker of *config*,
     built on the worker's first task of that config and kept for the next."""
@@ -111,4 +109,4 @@ def expand_remote(
     checker = checkers.get(name)
     if checker is None:
         checker = checkers[name] = Checker(config, workers=1)
-    return checker.expand_keys(keys, broken, found)
+    return checker.expand_keys(keys, broken, found, last)

@@ -52,6 +52,12 @@ def main(argv: Sequence[str] | None = None, out: Any = None) -> int:
         "domains' dead fields, symmetric domains: spec.checker.reduction)",
     )
     parser.add_argument(
+        "--exact",
+        action="store_true",
+        help="compare states by their whole keys and keep them all, instead of 128-bit "
+        "fingerprints (no chance of a collision; several times the memory)",
+    )
+    parser.add_argument(
         "--workers",
         type=int,
         default=None,
@@ -86,6 +92,7 @@ def main(argv: Sequence[str] | None = None, out: Any = None) -> int:
             max_states=args.max_states,
             profile=args.profile,
             reduction=args.reduction,
+            exact=args.exact,
         )
     except ValueError as error:
         parser.error(str(error))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import marshal
+from hashlib import blake2b
 from typing import Any
 
 from ..abi import Page
@@ -10,6 +11,23 @@ from ..state import Domain, HostState
 
 State = tuple[Any, ...]
 """A host's state as nested tuples of ints (see :class:`Codec`)."""
+
+
+FINGERPRINT_BITS = 128
+
+
+def fingerprint(key: bytes) -> bytes:
+    """What the search remembers of a state it has numbered: the 128-bit BLAKE2b digest
+    of its key, as TLA+'s TLC keeps a 64-bit fingerprint of each state. Two of *n*
+    distinct states share one with a chance below n(n-1)/2 / 2^128
+    (:func:`collision_bound`); ``--exact`` keeps the keys themselves."""
+    return blake2b(key, digest_size=FINGERPRINT_BITS // 8).digest()
+
+
+def collision_bound(states: int) -> float:
+    """An upper bound of the chance that two of *states* distinct states share a
+    fingerprint (the birthday bound, n(n-1)/2 pairs of 2^-128 each)."""
+    return states * (states - 1) / 2 / 2.0**FINGERPRINT_BITS
 
 
 class Codec:

@@ -25,6 +25,8 @@ class CheckConfig:
         of the calls that succeed, for deep bounds).
     :param reduction: explore one state of each class of equivalent states
         (:mod:`spec.checker.reduction`); the findings and their trace lengths are the same.
+    :param exact: compare states by their keys and keep every key, instead of 128-bit
+        fingerprints (:func:`~spec.checker.codec.fingerprint`): several times the memory.
     """
 
     design: str | Design = "v7"
@@ -36,6 +38,7 @@ class CheckConfig:
     max_states: int = 0
     profile: str = "full"
     reduction: bool = True
+    exact: bool = False
 
     def __post_init__(self) -> None:
         for name in ("nodes", "pages", "domains"):

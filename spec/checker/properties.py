@@ -3,11 +3,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Final
+from typing import Any, Final
 
 from ..heap import NodeHeap
-from ..host import Host
 from ..invariants import INVARIANTS, View
 from ..state import HostState, domain_tot_pages
 from .alphabet import Op
@@ -55,15 +53,8 @@ class PropertyChecker(Explorer):
     first finding of each (in the order of the search) is kept in :attr:`found` as its
     message, the state and the call."""
 
-    def __init__(
-        self,
-        host: Host,
-        ops: Callable[[Host], Sequence[Op]],
-        depth: int,
-        max_states: int = 0,
-        key: Callable[[State], bytes] | None = None,
-    ) -> None:
-        super().__init__(host, ops, depth, max_states, key)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:  # those of Explorer
+        super().__init__(*args, **kwargs)
         self.found: dict[str, tuple[str, int, Op | None]] = {}
         self.broken: set[int] = set()
         self.soft_states = 0

@@ -6,7 +6,8 @@ A reduction is sound when equivalent states have equivalent successors under eve
 and agree on every invariant and step property: then each class is reached first at the
 same depth as its earliest member, and each finding is found at the same depth, so the
 findings and the lengths of their traces are those of the unreduced search (the test
-``test_reduction_keeps_every_finding`` compares both under every design). Two are applied:
+``test_reduction_keeps_every_finding`` compares both under every design). Two are applied
+to the states, and one to the calls:
 
 * **The dead max_pages of a dead domain.** A dying domain that owns no page and holds no
   claim (what ``domain_kill`` leaves, [V7] domain.c) can never get either again: every
@@ -30,6 +31,22 @@ findings and the lengths of their traces are those of the unreduced search (the 
   least of the keys of its permutations; the trace to a state is mapped back through
   the permutations taken on the way (:meth:`Reduction.actual`), so it replays on a fresh
   host as it is.
+* **Claim calls decided by the claim part.** A claim call (a legacy claim, SET, GET,
+  ``max_mem``, pause: :data:`CLAIM_KINDS`) reads and writes only the *claim part* of a
+  state, the host counters and the domain records: its checks and its installation
+  read the domain's fields, the host's free and claimed counters and the request
+  ([V7] domain_set_claim_entries, domain_get_claim_entries; [UP]
+  domain_set_outstanding_pages, XEN_DOMCTL_max_mem), never a free list, a buddy or
+  the offlining sets. So in two states with the same claim part it returns the same
+  and leaves the same claim part, and its step properties (``prop-atomic``,
+  ``prop-get-read-only``, ``prop-claim-within-free``) read only those: the search
+  runs it in the first state of each claim part and applies its outcome in the others
+  (:class:`~spec.checker.search.Explorer`, ``claim_calls``). The states found are the
+  same; of the steps, each finding's first is still run, which is the one reported.
+  Two thirds of the calls tried are claim calls, most of them refused. The search
+  checks the write half on every call it runs (a claim call that changes anything else
+  stops it); ``test_claim_calls_read_only_the_claim_part`` runs them in explored states
+  that share a claim part and differ in the rest.
 """
 
 from __future__ import annotations
@@ -43,6 +60,9 @@ from ..host import Host
 from .alphabet import Op
 from .codec import Codec, State
 from .config import CheckConfig
+
+CLAIM_KINDS = frozenset({"claim", "set", "get", "maxmem", "pause"})
+"""The kinds of :class:`~spec.checker.alphabet.Op` that are claim calls (see the module)."""
 
 Permutation = dict[int, int]
 """Domid to domid; ``{}`` is the identity."""
@@ -71,16 +91,19 @@ class Reduction:
     def __init__(self, config: CheckConfig, domids: list[int], alphabet: Sequence[Op]) -> None:
         self.domids = domids
         self.perms = symmetries(config, self.domids, alphabet)
+        self.claim_calls = frozenset(op for op in alphabet if op.kind in CLAIM_KINDS)
 
     def describe(self) -> str:
         """What is reduced, for the report."""
-        if not self.perms:
-            return "dead domains' max_pages"
-        moved = sorted({domid for perm in self.perms for domid, to in perm.items() if to != domid})
-        return (
-            "dead domains' max_pages; symmetry of domains "
-            f"{', '.join(map(str, moved))} ({len(self.perms) + 1} permutations)"
-        )
+        reduced = ["dead domains' max_pages"]
+        if self.perms:
+            moved = sorted({d for perm in self.perms for d, to in perm.items() if to != d})
+            reduced.append(
+                f"symmetry of domains {', '.join(map(str, moved))} "
+                f"({len(self.perms) + 1} permutations)"
+            )
+        reduced.append(f"{len(self.claim_calls)} claim calls run once per claim part")
+        return "; ".join(reduced)
 
     def key(self, state: State) -> bytes:
         """The key of *state*'s class."""
@@ -110,30 +133,31 @@ class Reduction:
         return (counters, tuple(moved), heaps, renamed, offlining, offlined)
 
     def actual(
-        self,
-        host: Host,
-        codec: Codec,
-        path: Sequence[tuple[State, Op]],
-        last: Op | None,
+        self, host: Host, codec: Codec, root: State, ops: Sequence[Op], last: Op | None
     ) -> list[Op]:
-        """The calls that reach, from the initial host, the state at the end of *path*
-        (each step: the representative a call was tried in, and the call), then *last*.
+        """The calls that reach, from the initial host, the state that the search reached
+        by *ops* from *root* (each call tried in the representative of the state before
+        it), then *last*.
 
         A call tried in a representative is renamed by the permutations taken so far; the
-        state it reaches is then the permuted representative of the next step."""
+        state it reaches is then the permuted representative of the next step. The
+        representatives are found again by replaying *ops* (the search keeps no key of a
+        state it has expanded)."""
         mapping: Permutation = {d: d for d in self.domids}  # actual domid of a representative's
-        ops: list[Op] = []
-        for state, op in path:
-            ops.append(permute_op(op, mapping) if self.perms else op)
+        actual: list[Op] = []
+        state = Codec.unpack(self.key(root))
+        for op in ops:
+            actual.append(permute_op(op, mapping) if self.perms else op)
             if self.perms:
                 codec.restore(host, state)
                 op.bind(host)()
-                chosen = self.best(codec.encode(host))[1]
+                key, chosen = self.best(codec.encode(host))
+                state = Codec.unpack(key)
                 inverse = {to: domid for domid, to in chosen.items()}
                 mapping = {d: mapping[inverse.get(d, d)] for d in self.domids}
         if last is not None:
-            ops.append(permute_op(last, mapping) if self.perms else last)
-        return ops
+            actual.append(permute_op(last, mapping) if self.perms else last)
+        return actual
 
 
 def _bury(state: State) -> State:

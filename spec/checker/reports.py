@@ -58,6 +58,7 @@ class CheckResult:
             f", depth {c.depth}, {c.profile} alphabet of {len(alphabet(c))} calls "
             "(+ a free per allocated buddy, an online per offlined frame)",
             self.stats.summary(),
+            self.stats.store(),
             f"reduction: {self.reduction}",
             "states per level: " + " ".join(str(n) for n in self.stats.levels),
             f"checked: {len([i for i in INVARIANTS.values() if not i.soft])} invariants in every "

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import time
+from array import array
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from ..host import Host
 from .alphabet import Op
-from .codec import Codec, State
+from .codec import Codec, State, collision_bound, fingerprint
 
 
 @dataclass
@@ -25,6 +26,7 @@ class Stats:
     complete: bool = True
     peak_rss_kib: int = 0
     start_rss_kib: int = 0
+    exact: bool = False
 
     @property
     def bytes_per_state(self) -> float:
@@ -58,6 +60,15 @@ class Stats:
             f"{self.distinct_per_second:,.0f} distinct states/s, {memory}"
         )
 
+    def store(self) -> str:
+        """How the states were told apart, for the report."""
+        if self.exact:
+            return "states told apart by their keys (--exact)"
+        return (
+            "states told apart by 128-bit fingerprints (the chance that two shared one: "
+            f"below {max(collision_bound(self.states), 1e-99):.0e})"
+        )
+
 
 def max_rss_kib() -> int:
     """The process's peak resident memory in KiB; 0 where Python has no ``resource``
@@ -69,6 +80,11 @@ def max_rss_kib() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
+CLAIM_OUTCOMES = 400_000
+"""The claim parts whose calls' outcomes the search keeps (then it starts afresh): a
+few hundred bytes each."""
+
+
 class Explorer:
     """Breadth-first exploration of every sequence of calls from a host.
 
@@ -76,7 +92,11 @@ class Explorer:
     place and put back from the parent's state after each call that changed it, so no
     state is ever deep-copied; states are numbered in the order they are found, and
     each remembers its parent and the call that reached it first (so the trace to it
-    is a shortest one). Subclasses see each step through :meth:`step` (the host is then
+    is a shortest one). The search keeps a state's key (:attr:`keys`) only until the
+    state is expanded, and of the last level none; what it remembers of every state is
+    its :func:`~spec.checker.codec.fingerprint`, as TLC does: about 100 bytes a state
+    where the keys take some 500 (a complete v7 depth 7 has tens of millions).
+    Subclasses see each step through :meth:`step` (the host is then
     in the successor state) and each new state through :meth:`new_state`.
 
     :param host: the initial state (it is used as the working host).
@@ -86,6 +106,14 @@ class Explorer:
     :param key: the key of a state (default: :meth:`Codec.pack`); a reduction gives the
         key of the state's class (:mod:`spec.checker.reduction`), and the state the key
         unpacks to, its representative, is the one expanded.
+    :param exact: compare states by their keys, and keep every key (:attr:`keys` then
+        holds every state's), instead of fingerprints.
+    :param claim_calls: calls that read and write only the *claim part* of a state
+        (its first two fields: the host counters and the domain records): each is run
+        once per claim part, and in the next state with the same part its outcome is
+        applied without running it, the properties of its step being those already
+        checked (:mod:`spec.checker.reduction`). A claim call that changes anything
+        else stops the search.
     """
 
     def __init__(
@@ -95,6 +123,8 @@ class Explorer:
         depth: int,
         max_states: int = 0,
         key: Callable[[State], bytes] | None = None,
+        exact: bool = False,
+        claim_calls: frozenset[Op] = frozenset(),
     ) -> None:
         self.host = host
         self.ops = ops
@@ -104,11 +134,19 @@ class Explorer:
         root = self.codec.encode(host)
         self.parent_state: State = root
         self.key = key or self.codec.pack
-        self.keys: list[bytes] = [self.key(root)]
-        self.index: dict[bytes, int] = {self.keys[0]: 0}
-        self.parent: list[int] = [-1]
+        self.exact = exact
+        self.mark: Callable[[bytes], bytes] = (lambda key: key) if exact else fingerprint
+        self.root = root
+        root_key = self.key(root)
+        self.keys: list[bytes | None] = [root_key]
+        """The key of each state by number while it waits to be expanded (None after)."""
+        self.seen: set[bytes] = {self.mark(root_key)}
+        """What is remembered of each state found: its fingerprint, or its key."""
+        self.parent = array("q", [-1])
         self.via: list[Op | None] = [None]
-        self.stats = Stats()
+        self.stats = Stats(exact=exact)
+        self.claim_calls = claim_calls
+        self._claim_outcomes: dict[State, dict[Op, State]] = {}
         self._bound: dict[Op, Callable[[], object]] = {}
         self._current: State = root
         self.changed = False
@@ -140,6 +178,11 @@ class Explorer:
         if bound is None:
             bound = self._bound[op] = op.bind(self.host)
         return bound()
+
+    def expanded(self, state: int) -> None:
+        """Forget the key of *state*, which is expanded (unless the search is exact)."""
+        if not self.exact:
+            self.keys[state] = None
 
     def trace(self, state: int) -> list[Op]:
         """The calls that lead from the initial state to *state* (a shortest sequence)."""
@@ -181,13 +224,30 @@ class Explorer:
         *parent* and ``last_calls`` holds the number of calls tried."""
         host, codec, key = self.host, self.codec, self.key
         encode, restore = codec.encode, codec.restore
-        state = codec.unpack(self.keys[parent])
+        packed = self.keys[parent]
+        assert packed is not None, f"state {parent} was expanded already"
+        state = codec.unpack(packed)
         restore(host, state, self._current)
         self._current = self.parent_state = state
         self.enter(parent)
         before, step, bound = self.before, self.step, self._bound
+        claim_calls = self.claim_calls
+        known: dict[Op, State] | None = None  # the outcomes in this claim part, if run
+        learned: dict[Op, State] | None = None  # else those of this state's claim calls
+        if claim_calls:
+            part = state[:2]
+            known = self._claim_outcomes.get(part)
+            learned = {} if known is None else None
         ops = self.ops(host)
         for op in ops:
+            if known is not None and op in claim_calls:
+                outcome = known.get(op)
+                if outcome is not None:  # else the call changed nothing
+                    after = outcome + state[2:]
+                    restore(host, after, state)
+                    yield op, key(after)
+                    restore(host, state, after)
+                continue
             pre = before(op)
             try:
                 call = bound.get(op)  # self.call(op) without its frame
@@ -201,25 +261,36 @@ class Explorer:
             step(parent, op, pre, result, after)
             if not changed:
                 continue
+            if learned is not None and op in claim_calls:
+                if after[2:] != state[2:]:
+                    raise RuntimeError(f"{op.source()} changed more than the claim part")
+                learned[op] = after[:2]
             yield op, key(after)
             restore(host, state, after)
+        if learned is not None:
+            if len(self._claim_outcomes) >= CLAIM_OUTCOMES:
+                self._claim_outcomes.clear()
+            self._claim_outcomes[part] = learned
         self.last_calls = len(ops)
 
     def expand(self, frontier: list[int], level: int) -> list[int]:
         """Try every call in each state of *frontier* (in order), number the states found
         for the first time and return them; stop early at ``max_states``."""
-        keys, index, parents, via = self.keys, self.index, self.parent, self.via
+        keys, seen, mark, parents, via = self.keys, self.seen, self.mark, self.parent, self.via
+        last = level == self.depth and not self.exact  # its states are never expanded
         following: list[int] = []
         for parent in frontier:
             for op, key in self.successors(parent):
-                if key not in index:
-                    index[key] = len(keys)
-                    keys.append(key)
+                known = mark(key)
+                if known not in seen:
+                    seen.add(known)
+                    keys.append(None if last else key)
                     parents.append(parent)
                     via.append(op)
                     following.append(len(keys) - 1)
                     self.new_state(len(keys) - 1, level)
             self._transitions += self.last_calls
+            self.expanded(parent)
             if self.max_states and len(keys) >= self.max_states:
                 self.stats.complete = False
                 break

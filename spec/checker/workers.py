@@ -22,7 +22,7 @@ PARALLEL_MIN: Final = 5000
 levels are expanded in the process: they take a few seconds (about 0.5 ms a state for the
 full alphabet), what starting a local cluster and sending the states cost."""
 
-Remote = Callable[[list[bytes], list[bool], list[str]], list[Any]]
+Remote = Callable[[list[bytes], list[bool], list[str], bool], list[Any]]
 """A task that runs :meth:`ParallelChecker.expand_keys` of the same search on a worker."""
 
 PARALLEL_ROUND: Final = 2000
@@ -45,6 +45,8 @@ class ParallelChecker(PropertyChecker):
         same either way.
     :param remote: the task a worker runs (without it, every level is expanded here).
     :param scheduler: the address of an existing cluster's scheduler instead.
+    :param exact: compare whole keys (:class:`~spec.checker.search.Explorer`).
+    :param claim_calls: the calls run once per claim part (the same).
     """
 
     def __init__(
@@ -57,8 +59,12 @@ class ParallelChecker(PropertyChecker):
         key: Callable[[State], bytes] | None = None,
         remote: Remote | None = None,
         scheduler: str | None = None,
+        exact: bool = False,
+        claim_calls: frozenset[Op] = frozenset(),
     ) -> None:
-        super().__init__(host, lambda h: static + state_ops(h), depth, max_states, key)
+        super().__init__(
+            host, lambda h: static + state_ops(h), depth, max_states, key, exact, claim_calls
+        )
         if workers is None:
             workers = _cpus() if scheduler or dask_cluster.available() else 1
         self.workers = max(workers, 2 if scheduler else 1)
@@ -117,13 +123,15 @@ class ParallelChecker(PropertyChecker):
         # hundreds of thousands of event tuples of a large level would trigger many
         # collections over the whole search's lists (seconds), and they hold no cycles.
         with _gc_paused():
+            last = level == self.depth and not self.exact
             for start in range(0, len(frontier), step):
-                if self._expand_batch(cluster, frontier[start : start + step], workers, following):
+                batch = frontier[start : start + step]
+                if self._expand_batch(cluster, batch, workers, following, last):
                     break
         return following
 
     def _expand_batch(
-        self, cluster: Cluster, batch: list[int], workers: int, following: list[int]
+        self, cluster: Cluster, batch: list[int], workers: int, following: list[int], last: bool
     ) -> bool:
         """Expand *batch* in one slice per worker; append the new states to *following*;
         return whether ``max_states`` stopped the search."""
@@ -132,7 +140,7 @@ class ParallelChecker(PropertyChecker):
         slices = [batch[i : i + size] for i in range(0, len(batch), size)]
         found = sorted(self.found)
         parts = [
-            ([self.keys[n] for n in part], [n in self.broken for n in part], found)
+            ([self.keys[n] for n in part], [n in self.broken for n in part], found, last)
             for part in slices
         ]
         futures = cluster.map(self.remote, parts)
@@ -152,30 +160,46 @@ class ParallelChecker(PropertyChecker):
                 self.cluster.close()
                 self.cluster = None
 
-    def expand_keys(self, keys: list[bytes], broken: list[bool], found: list[str]) -> list[Any]:
+    def expand_keys(
+        self, keys: list[bytes], broken: list[bool], found: list[str], last: bool = False
+    ) -> list[Any]:
         """On a worker: expand the states of *keys* (*broken*: whether each breaks an
-        invariant; *found*: the properties already found) and return what happened, in
-        order: ``(0, key, i, op, broken, soft, [(label, message)])`` for a state this
-        worker found first from the *i*-th state, ``(1, property, message, i, op)`` for a
-        step finding (the first of each), ``(2, calls)`` after each state. Which of the
-        states are new to the search the parent decides."""
+        invariant; *found*: the properties already found; *last*: whether they are of the
+        last level's parents, whose successors are never expanded) and return what
+        happened, in order: ``(0, mark, key, i, op, broken, soft, [(label, message)])``
+        for a state this worker found first from the *i*-th state (*mark*: what the
+        search remembers of it; *key*: None for the last level), ``(1, property,
+        message, i, op)`` for a step finding (the first of each), ``(2, calls)`` after
+        each state. Which of the states are new to the search the parent decides."""
         host = self.host
-        self.keys = keys
+        self.keys = list(keys)
         self.broken = {i for i, bad in enumerate(broken) if bad}
         events: list[Any] = []
         self._events = events
         self._sent = sent = set(found)
         seen: set[bytes] = set()
-        op_id = self._op_id
+        op_id, mark = self._op_id, self.mark
         try:
             for i in range(len(keys)):
                 for op, key in self.successors(i):
-                    if key not in seen:
-                        seen.add(key)
+                    known = mark(key)
+                    if known not in seen:
+                        seen.add(known)
                         violated, soft = _checked(host)
                         messages = [(lbl, text) for lbl, text in violated if lbl not in sent]
                         sent.update(label for label, _ in messages)
-                        events.append((0, key, i, op_id(op), bool(violated), soft, messages))
+                        events.append(
+                            (
+                                0,
+                                known,
+                                None if last else key,
+                                i,
+                                op_id(op),
+                                bool(violated),
+                                soft,
+                                messages,
+                            )
+                        )
                 events.append((2, self.last_calls))
         finally:
             self._events = None
@@ -184,17 +208,19 @@ class ParallelChecker(PropertyChecker):
     def _merge(self, events: list[Any], following: list[int], part: list[int]) -> bool:
         """Number a worker's new states (of the states *part*) and keep its findings as
         the serial search would; return whether ``max_states`` stopped the search."""
-        keys, index, parents, via = self.keys, self.index, self.parent, self.via
+        keys, seen, parents, via = self.keys, self.seen, self.parent, self.via
         broken, report, op_of = self.broken, self._report, self._op
         max_states = self.max_states
+        done = 0  # the states of *part* whose expansion is merged
         for event in events:
             tag = event[0]
             if tag == 0:
-                _, key, i, ident, bad, soft, messages = event
-                if key in index:
+                _, known, key, i, ident, bad, soft, messages = event
+                if known in seen:
                     continue
+                seen.add(known)
                 parent = part[i]
-                number = index[key] = len(keys)
+                number = len(keys)
                 keys.append(key)
                 parents.append(parent)
                 via.append(op_of(ident))
@@ -210,6 +236,8 @@ class ParallelChecker(PropertyChecker):
                 report(prop, message, part[i], op_of(ident))
             else:
                 self._transitions += event[1]
+                self.expanded(part[done])
+                done += 1
                 if max_states and len(keys) >= max_states:
                     self.stats.complete = False
                     return True
