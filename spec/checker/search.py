@@ -80,9 +80,10 @@ def max_rss_kib() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
-CLAIM_OUTCOMES = 400_000
-"""The claim parts whose calls' outcomes the search keeps (then it starts afresh): a
-few hundred bytes each."""
+CLAIM_OUTCOMES = 100_000
+"""The claim parts whose calls' outcomes the search keeps (then it starts afresh): some
+7 KB each (a claim part after each of its claim calls that changed it), so at most
+about 0.7 GB."""
 
 
 class Explorer:
