@@ -28,6 +28,11 @@ def tests(session: nox.Session) -> None:
     once. Coverage is measured across the workers (pytest-cov). ``-- -n 0`` runs serially.
     """
     session.install("-e", ".[test]")
+    # Bytecode kept in the environment, not the tree: without it every worker and every
+    # Sphinx or pytest subprocess compiles the project and rewrites the test modules' asserts
+    # again (~3 s a worker). PYTHONDONTWRITEBYTECODE is an empty string: unset for Python.
+    pycache = Path(session.virtualenv.location) / "pycache"
+    session.env.update(PYTHONDONTWRITEBYTECODE="", PYTHONPYCACHEPREFIX=str(pycache))
     session.run(
         "pytest",
         "-n",

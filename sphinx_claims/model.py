@@ -19,6 +19,7 @@ and the next build renders the patched registry.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib
 import importlib.util
@@ -100,9 +101,14 @@ def _signature(package: ModuleType) -> Signature:
     return tuple(result)
 
 
-def _purge() -> None:
+def _purge(package: ModuleType) -> None:
     for name in [m for m in sys.modules if m == PACKAGE or m.startswith(PACKAGE + ".")]:
         del sys.modules[name]
+    # A .pyc is valid while its source keeps its mtime (in seconds) and size: an edit
+    # within the same second, or one that kept both, would import the old code.
+    for path in files(package):
+        with contextlib.suppress(OSError, NotImplementedError):
+            os.remove(importlib.util.cache_from_source(str(path)))
     importlib.invalidate_caches()
 
 
@@ -127,7 +133,7 @@ def load(content: str | None = None) -> ModuleType:
             _stamps[id(package)] = stamp()
         if recorded == current and content in (None, _stamps.get(id(package))):
             return package
-        _purge()
+        _purge(package)
     package = importlib.import_module(PACKAGE)
     _signatures[id(package)] = _signature(package)
     _stamps[id(package)] = stamp()

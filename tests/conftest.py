@@ -12,10 +12,23 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from xdist.scheduler import LoadScopeScheduling
 
 from spec import Host
 
 Rejects = Callable[..., Any]
+
+SHARED_SCOPE = {"tests/test_docs_sources.py": "tests/test_docs_citing.py"}
+"""Modules run in the worker of another module: they share its module fixture (the built
+site) through an import."""
+ONE_BY_ONE = (
+    "tests/test_checker_reduction.py",
+    "tests/test_ext_rebuild.py",
+    "tests/test_scenario_serve.py",
+    "tests/test_docs_sybil.py",
+)
+"""Modules of slow tests with no costly shared fixture: each test is a work unit of its own,
+handed out first (so the last minute is not one worker alone)."""
 
 # The browser checks need Chromium; `nox -s browser` runs them (and CI installs it).
 collect_ignore = [] if os.environ.get("CLAIMS_REQUIRE_BROWSER") else ["test_browser.py"]
@@ -37,3 +50,29 @@ def _rejects(host: Host, call: Callable[[], Any], rc: int, *rules: str) -> Any:
 def rejects() -> Rejects:
     """``rejects(host, lambda: host.call(...), -errno.EX, "rule-id", ...)``."""
     return _rejects
+
+
+class Scheduling(LoadScopeScheduling):
+    """``--dist loadscope`` (a module's tests in one worker, for its module fixtures), with
+    the modules of :data:`SHARED_SCOPE` joined and those of :data:`ONE_BY_ONE` split."""
+
+    def _split_scope(self, nodeid: str) -> str:
+        module = nodeid.split("::", 1)[0]
+        if module in ONE_BY_ONE:
+            return nodeid
+        return SHARED_SCOPE.get(module) or super()._split_scope(nodeid)
+
+    def _assign_work_unit(self, node: Any) -> None:
+        # before the first unit is handed out: the slow tests first (in collection order),
+        # then the other units (by their number of tests, as loadscope orders them)
+        if not any(self.assigned_work.values()):
+            slow = [s for s in self.workqueue if s.split("::", 1)[0] in ONE_BY_ONE]
+            for scope in reversed(slow):
+                self.workqueue.move_to_end(scope, last=False)
+        super()._assign_work_unit(node)
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> LoadScopeScheduling | None:
+    if config.getvalue("dist") != "loadscope":
+        return None
+    return Scheduling(config, log)

@@ -13,6 +13,7 @@ The site is built once (into a temporary directory, as ``nox -s docs`` builds it
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -46,12 +47,19 @@ def sphinx_build(source: Path, out: Path, *extra: str) -> subprocess.CompletedPr
     )
 
 
-@pytest.fixture(scope="module")
-def html(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("site") / "html"
+@functools.cache
+def build_site(base: Path) -> Path:
+    """The real site, built into *base*: once a session for this module and the modules
+    that import its ``html`` fixture (each has a fixture of its own)."""
+    out = base / "site" / "html"
     run = sphinx_build(DOCS, out, "-W", "--keep-going")
     assert run.returncode == 0, run.stderr
     return out
+
+
+@pytest.fixture(scope="module")
+def html(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_site(tmp_path_factory.getbasetemp())
 
 
 def cited_link(id: str) -> str:

@@ -17,7 +17,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import ClassVar
 
-from test_docs_citing import html as html  # the built site, once per module
+from test_docs_citing import html as html  # the built site, once a session
 
 
 def entries(html: Path) -> dict[str, str]:
