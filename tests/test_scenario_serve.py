@@ -12,6 +12,7 @@ the server's whole process group is always stopped.
 
 from __future__ import annotations
 
+import http.client
 import os
 import signal
 import socket
@@ -62,8 +63,8 @@ def fetch(url: str) -> str:
     try:
         with urllib.request.urlopen(url, timeout=5) as response:  # localhost only
             return str(response.read().decode())
-    except (urllib.error.URLError, ConnectionError, TimeoutError):
-        return ""
+    except (urllib.error.URLError, ConnectionError, TimeoutError, http.client.HTTPException):
+        return ""  # not up yet, or the page was cut short by a rebuild: ask again
 
 
 def wait_for(check: Callable[[], bool], timeout: float, what: str, log: Path) -> None:

@@ -95,8 +95,8 @@ class Explorer:
     each remembers its parent and the call that reached it first (so the trace to it
     is a shortest one). The search keeps a state's key (:attr:`keys`) only until the
     state is expanded, and of the last level none; what it remembers of every state is
-    its :func:`~spec.checker.codec.fingerprint`, as TLC does: about 100 bytes a state
-    where the keys take some 500 (a complete v7 depth 7 has tens of millions).
+    its :func:`~spec.checker.codec.fingerprint`, as TLC does: some 80 bytes a state in
+    the set where a key takes about 450 (v7 at depth 7 has tens of millions of states).
     Subclasses see each step through :meth:`step` (the host is then
     in the successor state) and each new state through :meth:`new_state`.
 
