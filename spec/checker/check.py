@@ -48,9 +48,9 @@ class Checker(ParallelChecker):
             remote=functools.partial(expand_remote, config),
             scheduler=None if coverage else scheduler,
             exact=config.exact,
-            claim_calls=self.reduction.claim_calls
-            if self.reduction and not coverage
-            else (frozenset()),
+            claim_calls=frozenset()
+            if coverage or not self.reduction
+            else self.reduction.claim_calls,
         )
         self.config = config
         self.coverage = coverage

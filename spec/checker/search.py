@@ -180,6 +180,11 @@ class Explorer:
             bound = self._bound[op] = op.bind(self.host)
         return bound()
 
+    def keeps_no_keys(self, level: int) -> bool:
+        """Whether the states found at *level* need no key: the last level is never
+        expanded (unless the search is exact)."""
+        return level == self.depth and not self.exact
+
     def expanded(self, state: int) -> None:
         """Forget the key of *state*, which is expanded (unless the search is exact)."""
         if not self.exact:
@@ -278,7 +283,7 @@ class Explorer:
         """Try every call in each state of *frontier* (in order), number the states found
         for the first time and return them; stop early at ``max_states``."""
         keys, seen, mark, parents, via = self.keys, self.seen, self.mark, self.parent, self.via
-        last = level == self.depth and not self.exact  # its states are never expanded
+        last = self.keeps_no_keys(level)
         following: list[int] = []
         for parent in frontier:
             for op, key in self.successors(parent):

@@ -123,7 +123,7 @@ class ParallelChecker(PropertyChecker):
         # hundreds of thousands of event tuples of a large level would trigger many
         # collections over the whole search's lists (seconds), and they hold no cycles.
         with _gc_paused():
-            last = level == self.depth and not self.exact
+            last = self.keeps_no_keys(level)
             for start in range(0, len(frontier), step):
                 batch = frontier[start : start + step]
                 if self._expand_batch(cluster, batch, workers, following, last):
