@@ -6,14 +6,13 @@ from __future__ import annotations
 import functools
 import pickle
 import threading
-from typing import Any
 
 from ..rules import observe
 from .alphabet import Op, alphabet
 from .config import CheckConfig
 from .reduction import Reduction
 from .reports import CheckResult, Finding, script
-from .workers import ParallelChecker
+from .workers import Expansion, ParallelChecker
 
 
 class Checker(ParallelChecker):
@@ -101,7 +100,7 @@ _LOCAL = threading.local()  # a worker's checkers, by pickled config (one per th
 
 def expand_remote(
     config: CheckConfig, keys: list[bytes], broken: list[bool], found: list[str], last: bool
-) -> list[Any]:
+) -> Expansion:
     """The task a Dask worker runs: :meth:`Checker.expand_keys` of a checker of *config*,
     built on the worker's first task of that config and kept for the next."""
     checkers: dict[bytes, Checker] = _LOCAL.__dict__.setdefault("checkers", {})

@@ -64,15 +64,12 @@ class Cluster:
         threads = self.client().nthreads()
         return max(int(sum(threads.values())), 1)
 
-    def map(self, task: Callable[..., Any], parts: Sequence[Sequence[Any]]) -> list[Any]:
-        """Futures of ``task(*part)`` for each part, in order (the large arguments are
-        scattered first, so that the task graph stays small)."""
+    def submit(self, task: Callable[..., Any], arguments: Sequence[Any]) -> Task:
+        """Run ``task(*arguments)`` on the cluster (the arguments are scattered first, so
+        that the task graph stays small)."""
         client = self.client()
-        futures = []
-        for part in parts:
-            data = client.scatter(list(part))
-            futures.append(client.submit(task, *data, pure=False))
-        return futures
+        data = client.scatter(list(arguments))
+        return Task(client.submit(task, *data, pure=False), data)
 
     def close(self) -> None:
         """Disconnect, and stop a local cluster."""
@@ -81,3 +78,24 @@ class Cluster:
         if self._cluster is not None:
             self._cluster.close()
         self._client = self._cluster = None
+
+
+class Task:
+    """A task sent to the cluster: its future, and those of its scattered arguments,
+    which the scheduler forgets (and the task with them) when no client holds them.
+
+    :param future: the task's.
+    :param data: its arguments'.
+    """
+
+    def __init__(self, future: Any, data: list[Any]) -> None:
+        self.future = future
+        self.data = data
+
+    def result(self) -> Any:
+        """Wait for the task's value."""
+        return self.future.result()
+
+    def cancel(self) -> None:
+        """Drop the task (a running one finishes on its worker, unread)."""
+        self.future.cancel()

@@ -207,7 +207,7 @@ class Explorer:
         stats.start_rss_kib = max_rss_kib()
         start = time.perf_counter()
         self.new_state(0, 0)
-        frontier = [0]
+        frontier: Sequence[int] = [0]
         self._current = self.parent_state
         self._transitions = 0
         for level in range(1, self.depth + 1):
@@ -279,12 +279,13 @@ class Explorer:
             self._claim_outcomes[part] = learned
         self.last_calls = len(ops)
 
-    def expand(self, frontier: list[int], level: int) -> list[int]:
+    def expand(self, frontier: Sequence[int], level: int) -> range:
         """Try every call in each state of *frontier* (in order), number the states found
-        for the first time and return them; stop early at ``max_states``."""
+        for the first time and return their numbers (consecutive: a range, not a list of
+        tens of millions of ints); stop early at ``max_states``."""
         keys, seen, mark, parents, via = self.keys, self.seen, self.mark, self.parent, self.via
         last = self.keeps_no_keys(level)
-        following: list[int] = []
+        first = len(keys)
         for parent in frontier:
             for op, key in self.successors(parent):
                 known = mark(key)
@@ -293,11 +294,10 @@ class Explorer:
                     keys.append(None if last else key)
                     parents.append(parent)
                     via.append(op)
-                    following.append(len(keys) - 1)
                     self.new_state(len(keys) - 1, level)
             self._transitions += self.last_calls
             self.expanded(parent)
             if self.max_states and len(keys) >= self.max_states:
                 self.stats.complete = False
                 break
-        return following
+        return range(first, len(keys))
