@@ -14,6 +14,7 @@ import pytest
 
 import spec.alloc
 import spec.checker.cluster
+import spec.checker.workers
 import spec.claims
 import spec.hypercalls
 import spec.install
@@ -313,13 +314,25 @@ def planted(monkeypatch: pytest.MonkeyPatch) -> Callable[[str, object], None]:
     return plant
 
 
-def test_planted_bug_redemption_without_step_3_is_found(planted: Callable[..., None]) -> None:
-    def redeem_steps_1_and_2(h: HostState, d: Domain, node: int, request: int) -> None:
-        redeem = min(d.outstanding_pages, request)
-        redeem -= spec.claims.domain_release_node_claims(h, d, node, redeem)
-        spec.claims.domain_release_host_claims(h, d, redeem)  # step 3 forgotten
+RELEASE_NODE_CLAIMS = spec.claims.domain_release_node_claims
 
-    planted("redeem_claims", redeem_steps_1_and_2)
+
+def credit_twice(h: HostState, d: Domain, node: int, release: int) -> int:
+    """A bug that breaks an invariant of the state: a node counter credited twice."""
+    released = RELEASE_NODE_CLAIMS(h, d, node, release)
+    h.claimed_pages[node] -= released
+    return released
+
+
+def redeem_without_step_3(h: HostState, d: Domain, node: int, request: int) -> None:
+    """A bug that breaks a step property: redemption forgets its step 3."""
+    redeem = min(d.outstanding_pages, request)
+    redeem -= RELEASE_NODE_CLAIMS(h, d, node, redeem)
+    spec.claims.domain_release_host_claims(h, d, redeem)
+
+
+def test_planted_bug_redemption_without_step_3_is_found(planted: Callable[..., None]) -> None:
+    planted("redeem_claims", redeem_without_step_3)
     found = by_property(check(CheckConfig("v7", depth=2)))
     assert "prop-redeem" in found
     bug = found["prop-redeem"]
@@ -329,13 +342,6 @@ def test_planted_bug_redemption_without_step_3_is_found(planted: Callable[..., N
 
 
 def test_planted_bug_node_claim_credited_twice_is_found(planted: Callable[..., None]) -> None:
-    original = spec.claims.domain_release_node_claims
-
-    def credit_twice(h: HostState, d: Domain, node: int, release: int) -> int:
-        released = original(h, d, node, release)
-        h.claimed_pages[node] -= released  # the node counter gets the credit twice
-        return released
-
     planted("domain_release_node_claims", credit_twice)
     found = by_property(check(CheckConfig("v7", depth=2)))
     assert "inv-sum-node" in found
@@ -463,26 +469,33 @@ def test_the_cli_runs_on_a_given_scheduler(scheduler: str) -> None:
     assert serial.getvalue().split("\n")[2:] == remote.getvalue().split("\n")[2:]
 
 
+@pytest.mark.parametrize(
+    ("name", "bug", "finding"),
+    [
+        ("domain_release_node_claims", credit_twice, "inv-sum-node"),
+        ("redeem_claims", redeem_without_step_3, "prop-redeem"),
+    ],
+    ids=["invariant", "step-property"],
+)
 def test_a_cluster_of_threads_finds_planted_bugs_with_the_same_traces(
     planted: Callable[..., None],
+    monkeypatch: pytest.MonkeyPatch,
+    name: str,
+    bug: Callable[..., object],
+    finding: str,
 ) -> None:
-    """Worker threads of this process see the planted bug (worker processes would not)."""
+    """Worker threads of this process see the planted bug (worker processes would not);
+    tasks of 3 states make a level of 36 states 12 tasks, merged in order."""
     distributed = pytest.importorskip("distributed")
-    original = spec.claims.domain_release_node_claims
-
-    def credit_twice(h: HostState, d: Domain, node: int, release: int) -> int:
-        released = original(h, d, node, release)
-        h.claimed_pages[node] -= released
-        return released
-
-    planted("domain_release_node_claims", credit_twice)
+    planted(name, bug)
+    monkeypatch.setattr(spec.checker.workers, "CHUNK", 3)
     config = CheckConfig("v7", depth=2)
     with distributed.LocalCluster(
         n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0"
     ) as cluster:
         parallel = run_checker(config, 2, cluster.scheduler_address)
     same_search(run_checker(config, 1), parallel)
-    assert "inv-sum-node" in by_property(parallel[1])
+    assert finding in by_property(parallel[1])
 
 
 def test_small_levels_and_one_worker_stay_in_the_process() -> None:

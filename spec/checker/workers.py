@@ -66,8 +66,10 @@ Remote = Callable[[list[bytes], list[bool], list[str], bool], Expansion]
 
 class ParallelChecker(PropertyChecker):
     """The property checker with its large levels expanded on a Dask cluster
-    (:mod:`spec.checker.cluster`): each worker expands a slice of the level and returns
-    the successors it found, and this process numbers them in the serial order.
+    (:mod:`spec.checker.cluster`): the level goes out in tasks of at most :data:`CHUNK`
+    consecutive states, :data:`IN_FLIGHT` per worker at a time; each returns the
+    successors its states found (an :class:`Expansion`), and this process merges the
+    tasks in frontier order as they come back, numbering the states in the serial order.
 
     :param host: the initial state.
     :param static: the calls tried in every state (:func:`~spec.checker.alphabet.alphabet`).
