@@ -8,7 +8,8 @@ decided it (``host.last_rules``) and an unchanged host state (``host.snapshot()`
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -30,6 +31,22 @@ ONE_BY_ONE = (
 """Modules of slow tests with no costly shared fixture: each test is a work unit of its own,
 handed out first (so the last minute is not one worker alone)."""
 
+UNTRACED = (
+    "tests/test_checker_reduction.py::test_reduction_keeps_every_finding[v6-1x4-3-domains]",
+    "tests/test_checker_reduction.py::test_reduction_keeps_every_finding[v7-1x4-3-domains]",
+    "tests/test_checker_reduction.py::test_reduction_keeps_every_finding[v8-1x4-3-domains]",
+    "tests/test_checker_reduction.py::test_claim_calls_read_only_the_claim_part[v6]",
+    "tests/test_checker_reduction.py::test_claim_calls_read_only_the_claim_part[v7]",
+    "tests/test_checker_reduction.py::test_claim_calls_read_only_the_claim_part[v8]",
+    "tests/test_checker_reduction.py::test_permuted_states_behave_alike_when_the_symmetry_holds",
+    "tests/test_checker.py::test_fingerprints_find_what_comparing_whole_states_finds[v7]",
+    "tests/test_checker.py::test_the_search_keeps_no_key_of_a_state_it_expanded_or_never_will",
+)
+"""Tests run without coverage's tracer (pytest-cov's ``no_cover``): each compares whole
+searches of the checker, which the line tracer makes three to four times slower, and the
+same searches under another design or a smaller bound, traced, reach the same lines (the
+coverage report shows it)."""
+
 # The browser checks need Chromium; `nox -s browser` runs them (and CI installs it).
 collect_ignore = [] if os.environ.get("CLAIMS_REQUIRE_BROWSER") else ["test_browser.py"]
 
@@ -50,6 +67,27 @@ def _rejects(host: Host, call: Callable[[], Any], rc: int, *rules: str) -> Any:
 def rejects() -> Rejects:
     """``rejects(host, lambda: host.call(...), -errno.EX, "rule-id", ...)``."""
     return _rejects
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.nodeid in UNTRACED:
+            item.add_marker(pytest.mark.no_cover)
+
+
+@pytest.hookimpl(hookwrapper=True, trylast=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """Inside pytest-cov's ``no_cover`` pause: take the stopped tracer off the thread too.
+    In an xdist worker the pause stops recording but leaves the trace function installed,
+    and every line still goes through it (pytest-cov 7.1)."""
+    tracer = sys.gettrace() if item.get_closest_marker("no_cover") else None
+    if tracer is not None:
+        sys.settrace(None)
+    try:
+        yield
+    finally:
+        if tracer is not None:
+            sys.settrace(tracer)
 
 
 class Scheduling(LoadScopeScheduling):
